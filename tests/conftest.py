@@ -1,0 +1,35 @@
+"""Shared pytest fixtures.
+
+Keep each group of fixtures in its own section; the Discord stand-in section below is
+self-contained (see tests/standin/ for the implementation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.standin import StandIn
+
+# --------------------------------------------------------------------------------------
+# Discord stand-in
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    """A running fake Discord with discord.py pointed at it (REST base + default gateway).
+
+    At teardown the test fails if the bot hit a route the stand-in does not know, or the
+    stand-in itself hit an error: silently answering unknown routes would hide real bugs.
+    Start a bot against it with ``tests.standin.run_bot``.
+    """
+    server = StandIn()
+    await server.start()
+    try:
+        with server.patch_discord():
+            yield server
+    finally:
+        await server.stop()
+    server.assert_clean()
