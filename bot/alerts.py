@@ -1,22 +1,38 @@
-"""Topic subscription alerts: which new stories match which subscriptions.
+"""Topic subscription alerts: which new stories match which subscriptions, and the outbox.
 
 Matching runs inside the load's own transaction (as an `on_stored` hook of
 `loader.load_paths`), so a story and its outbox rows are committed together:
 a crash either keeps both or neither, and the unique (subscription, story)
 key makes a second load of the same story write nothing new.
+
+The outbox is the ledger of what is owed to whom. A row goes
+pending → sent (Discord accepted the message that carried it) or
+pending → failed (Discord rejected that one alert's payload); nothing else
+ever removes a pending row except deleting its subscription or its story.
+Before a row is sent it is *claimed*: `batch` holds the nonce of the message,
+committed before the request leaves, so a retry after a crash re-sends the
+very same rows under the very same nonce and Discord returns the message it
+already made instead of posting a second one. `bot.dispatch` drives all this.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.store import Store
 from bot.text import words
 
 DEFAULT_MAX_AGE = 48 * 3600.0
+# Keyword prefixes shorter than this would match far too much ('ai' → 'aid').
+PREFIX_MIN = 4
+
+
+# -- matching ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +60,29 @@ def keyword_list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words(raw)))
 
 
-def matches(rule: SubscriptionRule, story: StoryFacts, *, now: float, max_age: float) -> bool:
-    """Does this new story alert this subscription?"""
+def keywords_match(keywords: Iterable[str], text_words: frozenset[str]) -> bool:
+    """Any keyword equals a word of the text, or starts one: 'robot' finds 'robots'."""
+    for k in keywords:
+        if k in text_words:
+            return True
+        if len(k) >= PREFIX_MIN and any(w.startswith(k) for w in text_words):
+            return True
+    return False
+
+
+def matches(
+    rule: SubscriptionRule,
+    story: StoryFacts,
+    *,
+    now: float,
+    max_age: float,
+    text_words: frozenset[str] | None = None,
+) -> bool:
+    """Does this new story alert this subscription?
+
+    `text_words` (the folded words of title and excerpt) may be passed in so
+    that matching one story against many rules splits its text once.
+    """
     if rule.topic_key not in story.topic_keys:
         return False
     # Stored before the subscription existed: the subscriber did not ask for the past.
@@ -59,16 +96,23 @@ def matches(rule: SubscriptionRule, story: StoryFacts, *, now: float, max_age: f
     if rule.min_quality > 0 and (story.quality is None or story.quality < rule.min_quality):
         return False
     if rule.keywords:
-        text = set(words(f"{story.title} {story.excerpt}"))
-        # A keyword matches a word or the start of one: 'robot' finds 'robots'.
-        if not any(k in text or (len(k) >= 4 and any(w.startswith(k) for w in text))
-                   for k in rule.keywords):  # fmt: skip
+        if text_words is None:
+            text_words = story_words(story)
+        if not keywords_match(rule.keywords, text_words):
             return False
     return True
 
 
+def story_words(story: StoryFacts) -> frozenset[str]:
+    return frozenset(words(f"{story.title} {story.excerpt}"))
+
+
 async def active_rules(conn: aiosqlite.Connection) -> dict[str, list[SubscriptionRule]]:
-    """Active subscriptions grouped by topic key."""
+    """Active subscriptions grouped by topic key.
+
+    Paused and disabled ones match nothing: alerts for a channel the bot
+    cannot post in would only pile up and flood it once it is fixed.
+    """
     out: dict[str, list[SubscriptionRule]] = {}
     async with conn.execute(
         "SELECT id, topic_key, keywords, min_quality, created_at FROM subscriptions "
@@ -82,9 +126,18 @@ async def active_rules(conn: aiosqlite.Connection) -> dict[str, list[Subscriptio
 
 
 async def story_facts(
-    conn: aiosqlite.Connection, ids: Sequence[int], *, since_ts: float
+    conn: aiosqlite.Connection,
+    ids: Sequence[int],
+    *,
+    since_ts: float,
+    topic_keys: Iterable[str] | None = None,
 ) -> list[StoryFacts]:
-    """What matching needs of each story published after `since_ts`."""
+    """What matching needs of each story published after `since_ts`.
+
+    With `topic_keys`, only stories of those topics are read at all: most of
+    a big load is of topics nobody subscribed to.
+    """
+    wanted = set(topic_keys) if topic_keys is not None else None
     out: list[StoryFacts] = []
     for i in range(0, len(ids), 500):
         part = list(ids[i : i + 500])
@@ -97,6 +150,11 @@ async def story_facts(
         ) as cur:
             for aid, key in await cur.fetchall():
                 topics.setdefault(aid, set()).add(key)
+        if wanted is not None:
+            part = [aid for aid, keys in topics.items() if not keys.isdisjoint(wanted)]
+            if not part:
+                continue
+            marks = ",".join("?" * len(part))
         async with conn.execute(
             "SELECT id, title, excerpt, quality, published_ts, first_stored_at FROM articles "
             f"WHERE id IN ({marks}) AND published_ts >= ?",
@@ -122,10 +180,13 @@ async def match_articles(
     if not rules:
         return 0
     rows: list[tuple[int, int, float]] = []
-    for story in await story_facts(conn, article_ids, since_ts=now - max_age):
+    for story in await story_facts(conn, article_ids, since_ts=now - max_age, topic_keys=rules):
+        text: frozenset[str] | None = None
         for key in story.topic_keys:
             for rule in rules.get(key, ()):
-                if matches(rule, story, now=now, max_age=max_age):
+                if rule.keywords and text is None:
+                    text = story_words(story)
+                if matches(rule, story, now=now, max_age=max_age, text_words=text):
                     rows.append((rule.id, story.id, now))
     if not rows:
         return 0
@@ -146,3 +207,148 @@ def match_hook(
         return await match_articles(conn, [*added, *updated], max_age=max_age, now=clock())
 
     return hook
+
+
+# -- the outbox ledger -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """One pending outbox row with what delivering it needs."""
+
+    row_id: int
+    subscription_id: int
+    article_id: int
+    target: str
+    topic: str
+    published_ts: float | None
+    batch: str | None
+    attempts: int
+    next_attempt_at: float
+
+
+def nonce_for(row_ids: Iterable[int]) -> str:
+    """The message nonce for exactly these outbox rows (Discord allows 25 characters).
+
+    Derived from the set of rows, not from time or a counter: the same claim
+    always gets the same nonce, whichever process or restart sends it.
+    """
+    key = ",".join(str(i) for i in sorted(set(row_ids)))
+    return "nb" + hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
+
+
+_PENDING_SQL = (
+    "SELECT o.id, o.subscription_id, o.article_id, s.target, s.topic, a.published_ts, "
+    "o.batch, o.attempts, o.next_attempt_at FROM outbox o "
+    "JOIN subscriptions s ON s.id = o.subscription_id "
+    "JOIN articles a ON a.id = o.article_id "
+    "WHERE o.state = 'pending' AND s.status = 'active'"
+)
+
+
+async def pending_for(conn: aiosqlite.Connection, target: str) -> list[PendingAlert]:
+    """Every pending row of one target's active subscriptions, due or not."""
+    async with conn.execute(_PENDING_SQL + " AND s.target = ?", (target,)) as cur:
+        return [PendingAlert(*r) for r in await cur.fetchall()]
+
+
+async def pending_targets(conn: aiosqlite.Connection) -> dict[str, float]:
+    """target → the earliest time one of its pending rows may be tried."""
+    async with conn.execute(
+        "SELECT s.target, min(o.next_attempt_at) FROM outbox o "
+        "JOIN subscriptions s ON s.id = o.subscription_id "
+        "WHERE o.state = 'pending' AND s.status = 'active' GROUP BY s.target"
+    ) as cur:
+        return {t: float(due) for t, due in await cur.fetchall()}
+
+
+async def delivered_to(
+    conn: aiosqlite.Connection, target: str, article_ids: Sequence[int]
+) -> dict[int, int | None]:
+    """article id → message id, for those articles already sent to `target`
+    (through another subscription of the same channel or user)."""
+    if not article_ids:
+        return {}
+    marks = ",".join("?" * len(article_ids))
+    async with conn.execute(
+        "SELECT o.article_id, o.message_id FROM outbox o "
+        "JOIN subscriptions s ON s.id = o.subscription_id "
+        f"WHERE o.state = 'sent' AND s.target = ? AND o.article_id IN ({marks})",
+        [target, *article_ids],
+    ) as cur:
+        return {aid: mid for aid, mid in await cur.fetchall()}
+
+
+def _ids(rows: Iterable[int]) -> list[tuple[int]]:
+    return [(i,) for i in rows]
+
+
+async def claim(store: Store, row_ids: Sequence[int], nonce: str) -> None:
+    """Commit that these rows go out in the message with `nonce`, before sending it."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET batch = ? WHERE id = ? AND state = 'pending'",
+            [(nonce, i) for i in row_ids],
+        )
+
+
+async def release(store: Store, row_ids: Sequence[int]) -> None:
+    """Unclaim rows that did not go out (not sent: safe to regroup)."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET batch = NULL WHERE id = ? AND state = 'pending'", _ids(row_ids)
+        )
+
+
+async def mark_sent(
+    store: Store,
+    row_ids: Sequence[int],
+    *,
+    message_id: int | None,
+    now: float,
+    release_ids: Sequence[int] = (),
+) -> None:
+    """Rows Discord accepted; `release_ids` (left out of the message) are unclaimed in
+    the same transaction."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
+            "WHERE id = ? AND state = 'pending'",
+            [(now, message_id, i) for i in row_ids],
+        )
+        if release_ids:
+            await conn.executemany(
+                "UPDATE outbox SET batch = NULL WHERE id = ? AND state = 'pending'",
+                _ids(release_ids),
+            )
+
+
+async def defer(
+    store: Store, row_ids: Sequence[int], *, until: float, attempts: int, error: str
+) -> None:
+    """Try these rows again at `until`; they keep their claim (the message may exist)."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET next_attempt_at = ?, attempts = ?, last_error = ? "
+            "WHERE id = ? AND state = 'pending'",
+            [(until, attempts, error[:500], i) for i in row_ids],
+        )
+
+
+async def mark_failed(store: Store, row_ids: Sequence[int], *, error: str) -> None:
+    """Discord rejected this alert's payload: it will never be accepted as it is."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND state = 'pending'",
+            [(error[:500], i) for i in row_ids],
+        )
+
+
+async def reclaim_each(store: Store, groups: Sequence[Sequence[int]]) -> None:
+    """Give each group of rows its own claim (and so its own message and nonce)."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET batch = ? WHERE id = ? AND state = 'pending'",
+            [(nonce_for(g), i) for g in groups for i in g],
+        )

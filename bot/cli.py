@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     con = add("console", "try the bot's commands in a terminal, no Discord needed")
-    con.add_argument("-c", "--command", action="append", metavar="CMD",
+    con.add_argument("-c", "--command", dest="command_lines", action="append", metavar="CMD",
                      help="run this command (e.g. \"/news ibm\") and exit; may repeat")  # fmt: skip
     con.add_argument("--no-color", action="store_true", help="plain output")
 
@@ -105,6 +105,7 @@ def _progress_bar() -> tuple[Any, Any]:
     """A rich progress bar on a terminal; nothing when output is piped."""
     if not sys.stderr.isatty():
         return None, None
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -113,9 +114,11 @@ def _progress_bar() -> tuple[Any, Any]:
         TimeRemainingColumn,
     )
 
+    # On stderr, the stream checked above: rich's default (stdout) would put the
+    # bar's stray newline into piped output and nothing on the terminal.
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        transient=True,
+        transient=True, console=Console(stderr=True),
     )  # fmt: skip
     tasks: dict[str, Any] = {}
 
@@ -213,11 +216,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd == "console" or (cmd is None and not settings.token):
         from bot.console import run_console
 
-        return await run_console(args, settings, open_store)
+        return await run_console(args, settings)
     if cmd in ("run", None):
         from bot.app import run_bot
 
-        return await run_bot(settings, open_store)
+        return await run_bot(settings)
     if cmd == "sync":
         from bot.app import sync_commands
 

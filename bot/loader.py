@@ -124,6 +124,10 @@ def parse_chunk(
         except OSError as exc:
             out.append(("rejected", shown, f"cannot read: {exc.strerror or exc}"))
             continue
+        if len(raw) > max_bytes:
+            # Only limit+1 bytes were read: parse_bytes would state that as the size.
+            out.append(("rejected", shown, f"file is over the {max_bytes:,}-byte limit"))
+            continue
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         if digest == known:
             out.append(("same", path, digest))

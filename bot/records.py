@@ -23,13 +23,38 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 # The C loader is ~10x faster; both are "safe": they build only plain types.
-SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseSafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SafeLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, but a plain scalar that only looks like a timestamp or a
+    number (``2020-02-30``, a 5,000-digit integer) stays a string, so it is a
+    bad *field* (dropped with a warning), not a ValueError that loses the record."""
+
+
+def _lenient(construct: Any) -> Any:
+    def build(loader: Any, node: Any) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    return build
+
+
+for _tag in ("timestamp", "int", "float"):
+    _full = f"tag:yaml.org,2002:{_tag}"
+    SafeLoader.add_constructor(_full, _lenient(SafeLoader.yaml_constructors[_full]))
 
 DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
 RECORD_SUFFIXES = (".md", ".markdown", ".yml", ".yaml")
 # Aliases let a tiny file expand into gigabytes ("billion laughs"); real
 # records never use them, so their count is capped before anything is built.
 MAX_ALIASES = 10
+# PyYAML builds a Node (with two Marks) per value before any object: a 1 MiB
+# flow list of 500,000 numbers peaks at ~200 MB. Real records hold < 300 nodes.
+MAX_NODES = 20_000
+_ALWAYS_CHECK_CHARS = 64 * 1024  # front matter this long is counted before it is built
 MAX_RELATED = 50
 MAX_TOPICS = 50
 MAX_IMAGES = 20
@@ -435,14 +460,18 @@ def split_front_matter(text: str, path: str) -> tuple[str, str]:
 
 
 def _check_events(src: str, path: str) -> None:
-    """Refuse explicit tags and alias bombs before anything is built.
+    """Refuse explicit tags, alias bombs and node floods before anything is built.
 
-    Only run when the text could hold either ('!' or '*'), so the common
+    Only run when the text could hold one ('!', '*', or long), so the common
     record pays for one parse, not two.
     """
-    aliases = 0
+    aliases = nodes = 0
     try:
         for ev in yaml.parse(src, Loader=SafeLoader):
+            if isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise RecordError(path, f"front matter has too many values (more than {MAX_NODES:,})")
             tag = getattr(ev, "tag", None)
             if tag is not None:
                 line = ev.start_mark.line + 2 if ev.start_mark else "?"
@@ -456,7 +485,7 @@ def _check_events(src: str, path: str) -> None:
 
 
 def _load_yaml(src: str, path: str) -> Any:
-    if "!" in src or "*" in src:
+    if "!" in src or "*" in src or len(src) > _ALWAYS_CHECK_CHARS:
         _check_events(src, path)
     try:
         return yaml.load(src, Loader=SafeLoader)
@@ -470,6 +499,8 @@ def _load_yaml(src: str, path: str) -> Any:
         raise RecordError(path, f"YAML error: {exc}".splitlines()[0]) from None
     except RecursionError:
         raise RecordError(path, "YAML nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a constructor's own error: still a bad record
+        raise RecordError(path, f"YAML value error: {exc}"[:200]) from None
 
 
 def parse_text(text: str, path: str = "<text>") -> Article:

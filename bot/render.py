@@ -214,7 +214,9 @@ def safe_url(url: str | None, *, max_len: int = MAX_URL) -> str | None:
     """The URL if it is an absolute http(s) URL of at most ``max_len`` chars, else None."""
     if not isinstance(url, str):
         return None
-    url = url.strip()
+    # Bidi overrides and zero-width characters are valid in a URL but can make
+    # the link Discord shows on hover spell something else: percent-encode them.
+    url = _INVISIBLE.sub(lambda m: quote(m.group(), safe=""), url.strip())
     if len(url) > max_len or not is_http_url(url):
         return None
     return url

@@ -25,7 +25,7 @@ import aiosqlite
 
 from bot.records import Article, Image, Provider, Related, canonical_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
@@ -155,6 +155,12 @@ MIGRATIONS: list[str] = [
         UNIQUE (subscription_id, article_id)
     );
     CREATE INDEX outbox_pending ON outbox (state, next_attempt_at);
+    """,
+    # 2: alerts claim their rows before sending. `batch` is the nonce of the
+    # message the row is (being) sent in; kept across a crash, a retry sends
+    # the same rows with the same nonce, so Discord deduplicates the message.
+    """
+    ALTER TABLE outbox ADD COLUMN batch TEXT;
     """,
 ]
 
@@ -314,7 +320,14 @@ class Store:
         if not wait and self._write_lock.locked():
             raise StoreBusy("another write to the store is running")
         async with self._write_lock:
-            await self.write.execute("BEGIN IMMEDIATE")
+            try:
+                await self.write.execute("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                # Cancelling the await does not stop aiosqlite's thread: the BEGIN
+                # still runs (maybe after waiting out another process's lock) and
+                # would leave this connection inside a transaction for good.
+                await asyncio.shield(self._rollback_quietly())
+                raise
             try:
                 yield self.write
             except BaseException:
@@ -323,6 +336,10 @@ class Store:
                 await asyncio.shield(self.write.execute("ROLLBACK"))
                 raise
             await self.write.execute("COMMIT")
+
+    async def _rollback_quietly(self) -> None:
+        with suppress(sqlite3.Error):  # a BEGIN that failed (busy) left nothing to undo
+            await self.write.execute("ROLLBACK")
 
     async def generation(self) -> int:
         """A counter bumped by every write that changes stories (any process)."""

@@ -1,0 +1,61 @@
+"""Delivering a `Reply` through an interaction: respond once, defer when slow, then follow up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.replies import Reply
+from bot.views import NewsView
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+# Discord allows 3 s before the first response; defer well before that so a
+# slow answer (a cold cache after a big reload) still arrives.
+DEFER_AFTER = 1.2
+
+
+def bot_of(interaction: discord.Interaction) -> NewsBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def _view_for(reply: Reply, timeout: float) -> NewsView | None:
+    if not reply.buttons and reply.pager is None:
+        return None
+    view = NewsView(reply, timeout=timeout)
+    return view if view.children else None
+
+
+async def deliver(
+    interaction: discord.Interaction, work: Awaitable[Reply], *, ephemeral_wait: bool = False
+) -> None:
+    """Answer with the reply `work` produces: directly when quick, else defer then follow up.
+
+    `ephemeral_wait` makes the "thinking…" state (and so the answer) private.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    deferred = False
+    if not done:
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral_wait)
+        deferred = True
+    reply = await task
+    timeout = bot_of(interaction).settings.page_timeout
+    view = _view_for(reply, timeout)
+    kwargs: dict[str, Any] = reply.send_kwargs()
+    if view is not None:
+        kwargs["view"] = view
+    if not deferred:
+        await interaction.response.send_message(**kwargs)
+    elif reply.ephemeral and not ephemeral_wait:
+        # The public "thinking…" message cannot turn private: replace it.
+        await interaction.delete_original_response()
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.followup.send(**kwargs)
+    if view is not None:
+        view.interaction = interaction

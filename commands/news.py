@@ -1,0 +1,72 @@
+"""/news, /latest, /topics, /help: asking the store questions."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import replies
+from commands.common import bot_of, deliver
+
+log = logging.getLogger(__name__)
+
+
+class News(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="news", description="Find the story that answers your question")
+    @app_commands.describe(query="What do you want to know? e.g. ibm facial recognition")
+    async def news(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]) -> None:
+        room = bot_of(interaction).room
+        await deliver(interaction, replies.news_reply(room, query, owner_id=interaction.user.id))
+
+    @news.autocomplete("query")
+    async def news_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            found = await bot_of(interaction).room.searcher.autocomplete(current, limit=25)
+        except Exception:
+            log.exception("autocomplete failed for %r", current[:50])
+            return []
+        return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found[:25]]
+
+    @app_commands.command(name="latest", description="The newest stories, optionally of one topic")
+    @app_commands.describe(topic="Only stories of this topic", count="How many (1-20, default 5)")
+    async def latest(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        count: app_commands.Range[int, 1, 20] = 5,
+    ) -> None:
+        await deliver(interaction, replies.latest_reply(bot_of(interaction).room, topic, count))
+
+    @latest.autocomplete("topic")
+    async def topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)
+        except Exception:
+            log.exception("topic autocomplete failed for %r", current[:50])
+            return []
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+
+    @app_commands.command(name="topics", description="The topics I know, with story counts")
+    async def topics(self, interaction: discord.Interaction) -> None:
+        await deliver(interaction, replies.topics_reply(bot_of(interaction).room))
+
+    @app_commands.command(name="help", description="What I can do")
+    async def help(self, interaction: discord.Interaction) -> None:
+        async def make() -> replies.Reply:
+            return replies.help_reply()
+
+        await deliver(interaction, make())
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(News(bot))

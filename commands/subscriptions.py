@@ -1,0 +1,283 @@
+"""/subscribe, /unsubscribe, /subscriptions — and the alert dispatcher's life in the bot.
+
+Who may do what is decided here, from the permissions Discord sends and the
+guild cache: a channel subscription needs Manage Channels in that channel (or
+Manage Server), and the bot must be able to post there; a personal one is the
+invoker's own. The rules that hold for every front end live in
+`bot.subscriptions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import discord_sender, render, replies
+from bot import subscriptions as subs
+from bot.app import UserFacingError
+from bot.dispatch import Dispatcher
+from commands.common import bot_of
+
+if TYPE_CHECKING:
+    from bot.app import NewsBot
+
+log = logging.getLogger(__name__)
+
+
+def _limits(bot: NewsBot) -> subs.Limits:
+    return subs.Limits(per_guild=bot.settings.max_subs_per_guild,
+                       per_user=bot.settings.max_subs_per_user)  # fmt: skip
+
+
+def _channel_name(guild: discord.Guild | None, sub: subs.Subscription) -> str:
+    if sub.channel_id is None:
+        return "DM"
+    channel = guild.get_channel(sub.channel_id) if guild else None
+    return f"#{channel.name}" if channel is not None else f"#deleted-channel ({sub.channel_id})"
+
+
+def label(sub: subs.Subscription, guild: discord.Guild | None) -> str:
+    """'Computer Vision → #alerts · keywords: robot · paused' (autocomplete, lists)."""
+    parts = [f"{sub.topic} → {_channel_name(guild, sub)}"]
+    if sub.filters():
+        parts.append(sub.filters())
+    if sub.status != "active":
+        parts.append(sub.status)
+    return " · ".join(parts)
+
+
+def manager_check(interaction: discord.Interaction) -> Callable[[subs.Subscription], bool]:
+    """May the invoker manage (remove) a channel subscription of this server?"""
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        return lambda _s: False
+    if member.guild_permissions.manage_guild:
+        return lambda s: s.guild_id == guild.id
+
+    def check(s: subs.Subscription) -> bool:
+        channel = guild.get_channel(s.channel_id) if s.channel_id else None
+        return (s.guild_id == guild.id and channel is not None
+                and channel.permissions_for(member).manage_channels)  # fmt: skip
+
+    return check
+
+
+def _visible(interaction: discord.Interaction, sub: subs.Subscription) -> bool:
+    """List a channel subscription only to members who can see that channel."""
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    channel = guild.get_channel(sub.channel_id) if sub.channel_id else None
+    return channel is not None and channel.permissions_for(member).view_channel
+
+
+def _check_channel(interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        raise UserFacingError("Channel alerts can only be set up in a server.")
+    if channel.guild.id != guild.id:
+        raise UserFacingError("Pick a channel of this server.")
+    if not (channel.permissions_for(member).manage_channels or member.guild_permissions.manage_guild):
+        raise UserFacingError(
+            f"You need the Manage Channels permission in #{channel.name} (or Manage Server) "
+            "to send alerts there. Leave out `channel` to get them by DM instead."
+        )
+    me = guild.me
+    perms = channel.permissions_for(me)
+    missing = [name for name, ok in (("View Channel", perms.view_channel),
+                                      ("Send Messages", perms.send_messages),
+                                      ("Embed Links", perms.embed_links)) if not ok]  # fmt: skip
+    if missing:
+        raise UserFacingError(
+            f"I can't post alerts in #{channel.name}: I need the {', '.join(missing)} "
+            "permission there. Give it to me (or my role), then try again."
+        )
+
+
+def _since(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d")
+
+
+def _field(sub: subs.Subscription, guild: discord.Guild | None) -> tuple[str, str]:
+    name = f"{sub.topic} → {_channel_name(guild, sub)}"
+    lines = [sub.state()]
+    if sub.filters():
+        lines.append(sub.filters())
+    lines.append(f"since {_since(sub.created_at)} · #{sub.id}")
+    return name, "\n".join(lines)
+
+
+def _list_embed(
+    title: str, items: list[subs.Subscription], guild: discord.Guild | None, empty: str
+) -> discord.Embed:
+    shown = items[:24]
+    fields = [_field(s, guild) for s in shown]
+    if len(items) > len(shown):
+        fields.append(("…", f"and {len(items) - len(shown)} more"))
+    return render.info_embed(title, fields, description=None if items else empty, inline=False)
+
+
+class Subscriptions(commands.Cog):
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self.dispatcher: Dispatcher | None = None
+        self._starter: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        # Looked up at load time: discord.py re-imports extension modules on load,
+        # so the factory lives in a plain module that tests can patch.
+        self.dispatcher = discord_sender.build_dispatcher(self.bot)
+        self.bot.new_story_listeners.append(self.dispatcher.notify)
+        self._starter = asyncio.create_task(self._start_when_ready(), name="alerts-start")
+
+    async def _start_when_ready(self) -> None:
+        # The permission pre-check needs the guild cache; pending alerts of the
+        # last run go out as soon as the gateway is ready.
+        await self.bot.wait_until_ready()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+
+    async def cog_unload(self) -> None:
+        if self._starter is not None:
+            self._starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starter
+        if self.dispatcher is not None:
+            with contextlib.suppress(ValueError):
+                self.bot.new_story_listeners.remove(self.dispatcher.notify)
+            await self.dispatcher.stop()
+
+    # -- /subscribe ------------------------------------------------------------
+
+    @app_commands.command(name="subscribe", description="Get an alert when a new story of a topic arrives")
+    @app_commands.describe(
+        topic="The topic to follow, e.g. Computer Vision",
+        channel="Post the alerts in this channel (default: send them to you by DM)",
+        keywords="Only stories whose title or summary has one of these words",
+        min_quality="Only stories with at least this quality score (0-100)",
+    )
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        topic: app_commands.Range[str, 1, 100],
+        channel: discord.TextChannel | None = None,
+        keywords: app_commands.Range[str, 1, 200] | None = None,
+        min_quality: app_commands.Range[float, 0, 100] | None = None,
+    ) -> None:
+        bot = bot_of(interaction)
+        room = bot.room
+        name = await room.searcher.resolve_topic(topic)
+        if name is None:
+            close = await room.searcher.topic_choices(topic, limit=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else " See /topics."
+            raise UserFacingError(f"I don't know the topic “{render.plain(topic)[:100]}”.{hint}")
+        if channel is not None:
+            _check_channel(interaction, channel)
+        try:
+            sub, outcome = await subs.subscribe(
+                room.store, topic=name, user_id=interaction.user.id,
+                guild_id=interaction.guild_id, channel_id=channel.id if channel else None,
+                keywords=keywords, min_quality=min_quality or 0.0, limits=_limits(bot),
+            )  # fmt: skip
+        except subs.SubscriptionError as exc:
+            raise UserFacingError(str(exc)) from None
+        where = f"in #{channel.name}" if channel else "to you by DM"
+        text = f"New {sub.topic} stories will be posted {where}."
+        if sub.filters():
+            text += f" Only those with {sub.filters()}."
+        if outcome == "resumed":
+            title = "Subscription resumed"
+            text += " Alerts held back while it was paused are on their way."
+            if self.dispatcher is not None:
+                self.dispatcher.wake()
+        else:
+            title = "Subscribed"
+            if channel is None:
+                text += " Make sure your privacy settings let me send you direct messages."
+        await interaction.response.send_message(**replies.message_reply(title, text).send_kwargs())
+
+    @subscribe.autocomplete("topic")
+    async def topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)
+        except Exception:
+            log.exception("topic autocomplete failed for %r", current[:50])
+            return []
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+
+    # -- /unsubscribe ----------------------------------------------------------
+
+    @app_commands.command(name="unsubscribe", description="Stop an alert subscription")
+    @app_commands.describe(subscription="The subscription to remove (pick from the list)")
+    async def unsubscribe(
+        self, interaction: discord.Interaction, subscription: app_commands.Range[str, 1, 100]
+    ) -> None:
+        room = bot_of(interaction).room
+        ident = subscription.strip().lstrip("#")
+        if not ident.isdigit():
+            raise UserFacingError("Pick a subscription from the list (start typing its topic).")
+        try:
+            sub = await subs.remove(
+                room.store, int(ident), user_id=interaction.user.id,
+                guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
+            )  # fmt: skip
+        except subs.SubscriptionError as exc:
+            raise UserFacingError(str(exc)) from None
+        text = f"Removed: {label(sub, interaction.guild)}. No more alerts from it."
+        await interaction.response.send_message(
+            **replies.message_reply("Unsubscribed", text).send_kwargs()
+        )
+
+    @unsubscribe.autocomplete("subscription")
+    async def subscription_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            found = await subs.removable(
+                bot_of(interaction).room.store, user_id=interaction.user.id,
+                guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
+            )  # fmt: skip
+        except Exception:
+            log.exception("subscription autocomplete failed")
+            return []
+        typed = current.casefold().strip()
+        out = []
+        for s in found:
+            text = label(s, interaction.guild)
+            if typed and typed not in text.casefold() and typed.lstrip("#") != str(s.id):
+                continue
+            out.append(app_commands.Choice(name=text[:100], value=str(s.id)))
+        return out[:25]
+
+    # -- /subscriptions --------------------------------------------------------
+
+    @app_commands.command(name="subscriptions", description="This server's alerts and yours, with their status")
+    async def subscriptions(self, interaction: discord.Interaction) -> None:
+        store = bot_of(interaction).room.store
+        guild = interaction.guild
+        embeds = []
+        if guild is not None:
+            here = [s for s in await subs.for_guild(store, guild.id) if _visible(interaction, s)]
+            embeds.append(_list_embed("Alerts in this server", here, guild,
+                                      "No channel alerts here yet: /subscribe with a channel."))  # fmt: skip
+        mine = await subs.personal(store, interaction.user.id)
+        embeds.append(_list_embed("Your DM alerts", mine, guild,
+                                  "None yet: /subscribe without a channel."))  # fmt: skip
+        reply = replies.Reply(render.enforce_limits(embeds), ephemeral=True)
+        await interaction.response.send_message(**reply.send_kwargs())
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Subscriptions(bot))  # type: ignore[arg-type]
