@@ -169,7 +169,8 @@ async def bench_matching(n_subs: int, n_stories: int, *, repeats: int, seed: int
 class DispatchFigures:
     messages: int
     channels: int
-    seconds: float
+    seconds: float  # until Discord accepted the last message
+    marked_seconds: float  # until the outbox recorded it (see bench_dispatch)
     allowed_seconds: float
     provoked_429: int
     posted: int
@@ -245,11 +246,18 @@ async def bench_dispatch(n_channels: int, per_channel: int, *, seed: int, tmp: P
             client = discord.Client(intents=discord.Intents(guilds=True))
             async with run_bot(client, standin):
                 dispatcher = Dispatcher(store, DiscordSender(client), max_batch=1)
-                t0 = time.perf_counter()
+                loop = asyncio.get_running_loop()
+                t0 = loop.time()
                 await dispatcher.run_once()
-                seconds = time.perf_counter() - t0
+                marked = loop.time() - t0
         posts = standin.find_requests("POST", r"/channels/\d+/messages")
         ok = [p for p in posts if p.ok]
+        # The stand-in stamps requests with this loop's clock. discord.py holds
+        # the reply to a channel's 5th message in a window until the window
+        # resets (its pre-emptive rate limiting), so the outbox learns of the
+        # last ones up to 5 s after Discord took them: delivery is measured at
+        # Discord, and the marking time is shown beside it.
+        seconds = max(p.at for p in ok) - t0
         ids_posted = [p.json["embeds"][0]["url"] for p in ok]
         async with store.read.execute("SELECT count(*) FROM outbox WHERE state = 'sent'") as cur:
             (sent,) = await cur.fetchone() or (0,)
@@ -260,7 +268,8 @@ async def bench_dispatch(n_channels: int, per_channel: int, *, seed: int, tmp: P
     allowed = best_schedule_seconds(per_channel, n_channels, channel_limit=(5, 5.0),
                                     overall=(40, 1.0))  # fmt: skip
     return DispatchFigures(
-        messages=n, channels=n_channels, seconds=seconds, allowed_seconds=allowed,
+        messages=n, channels=n_channels, seconds=seconds, marked_seconds=marked,
+        allowed_seconds=allowed,
         provoked_429=sum(1 for p in posts if p.status == 429), posted=len(ok),
         duplicates=len(ids_posted) - len(set(ids_posted)),
     )  # fmt: skip
@@ -275,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=None, help="loads per variant (median)")
     ap.add_argument("--workers", type=int, default=None, help="loader workers (default: as newsbot load)")
+    ap.add_argument("--only", choices=("matching", "dispatch"), help="run one measurement")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -283,19 +293,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-alerts-") as d:
         tmp = Path(d)
-        m = asyncio.run(bench_matching(n_subs, n_stories, repeats=repeats, seed=args.seed,
-                                       workers=args.workers, tmp=tmp))  # fmt: skip
-        dsp = asyncio.run(bench_dispatch(n_ch, per_ch, seed=args.seed, tmp=tmp))
-    ok = (m.share < TARGET_MATCH_SHARE and dsp.share >= TARGET_RATE_SHARE
-          and dsp.provoked_429 == 0 and dsp.duplicates == 0 and dsp.posted == dsp.messages)  # fmt: skip
+        m = dsp = None
+        if args.only != "dispatch":
+            m = asyncio.run(bench_matching(n_subs, n_stories, repeats=repeats, seed=args.seed,
+                                           workers=args.workers, tmp=tmp))  # fmt: skip
+        if args.only != "matching":
+            dsp = asyncio.run(bench_dispatch(n_ch, per_ch, seed=args.seed, tmp=tmp))
+    ok = m is None or m.share < TARGET_MATCH_SHARE
+    ok = ok and (dsp is None or (dsp.share >= TARGET_RATE_SHARE and dsp.provoked_429 == 0
+                                 and dsp.duplicates == 0 and dsp.posted == dsp.messages))  # fmt: skip
     if args.json:
-        print(json.dumps({
-            "matching": {**m.__dict__, "share": m.share, "total_share": m.total_share},
-            "dispatch": {**dsp.__dict__, "rate": dsp.rate, "allowed_rate": dsp.allowed_rate,
-                         "share": dsp.share},
-            "ok": ok,
-        }))  # fmt: skip
+        out: dict[str, Any] = {"ok": ok}
+        if m is not None:
+            out["matching"] = {**m.__dict__, "share": m.share, "total_share": m.total_share}
+        if dsp is not None:
+            out["dispatch"] = {**dsp.__dict__, "rate": dsp.rate, "allowed_rate": dsp.allowed_rate,
+                               "share": dsp.share}  # fmt: skip
+        print(json.dumps(out))
         return 0 if ok else 1
+    if m is not None:
+        _print_matching(m, repeats)
+    if dsp is not None:
+        _print_dispatch(dsp)
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+def _print_matching(m: MatchFigures, repeats: int) -> None:
     print(f"Matching: {m.subscriptions:,} subscriptions x {m.stories:,} new stories "
           f"(median of {repeats} loads each)")  # fmt: skip
     print(f"  load alone              {m.load_alone * 1000:8.0f} ms")
@@ -303,15 +327,16 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"(+{m.total_share:.0%})")  # fmt: skip
     print(f"  hook (match + outbox)   {m.hook * 1000:8.0f} ms = {m.share:.1%} of the load alone "
           f"(target < {TARGET_MATCH_SHARE:.0%}); {m.rows:,} outbox rows")  # fmt: skip
+
+
+def _print_dispatch(dsp: DispatchFigures) -> None:
     print(f"Dispatch: {dsp.messages:,} alert messages to {dsp.channels} channels, stand-in "
           "limit 5 msgs/5 s per channel, dispatcher budget 40 req/s")  # fmt: skip
     print(f"  took {dsp.seconds:.1f} s: {dsp.rate:.1f} msg/s; the limits allow "
           f"{dsp.allowed_rate:.1f} msg/s (best schedule {dsp.allowed_seconds:.1f} s) "
           f"= {dsp.share:.2f} of it (target >= {TARGET_RATE_SHARE})")  # fmt: skip
     print(f"  429s provoked: {dsp.provoked_429}; messages posted: {dsp.posted:,}; "
-          f"duplicates: {dsp.duplicates}")  # fmt: skip
-    print("OK" if ok else "TARGET MISSED")
-    return 0 if ok else 1
+          f"duplicates: {dsp.duplicates}; all marked sent after {dsp.marked_seconds:.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

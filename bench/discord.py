@@ -250,6 +250,8 @@ async def measure(args: argparse.Namespace) -> list[Series]:
                     return await _run(standin, bot, qs, typed)
         finally:
             await standin.stop()
+            for problem in standin.problems():  # unknown routes, stand-in errors
+                print(f"stand-in: {problem}", file=sys.stderr)
 
 
 async def _run(standin: StandIn, bot: NewsBot, qs: list[str], typed: list[str]) -> list[Series]:
@@ -320,10 +322,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--interactions", type=int, default=300,
                     help="/news questions and autocomplete inputs each (default 300)")  # fmt: skip
-    ap.add_argument("--reload", type=int, default=10_000, metavar="N",
-                    help="new records the /admin reload loads (default 10,000)")  # fmt: skip
+    ap.add_argument("--reload", type=int, default=None, metavar="N",
+                    help="new records the /admin reload loads (default: a tenth of --stories, "
+                         "at least 1,000 and at most 10,000)")  # fmt: skip
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     args = ap.parse_args(argv)
+    if args.reload is None:
+        args.reload = min(10_000, max(1_000, args.stories // 10))
     errors = ErrorCount()
     logging.basicConfig(level=logging.WARNING, handlers=[errors])
     results = asyncio.run(measure(args))

@@ -49,12 +49,16 @@ def corpus_dir(n: int, seed: int, cache: Path) -> Path:
     done = folder / ".complete"  # dot-files are not scanned as records
     if done.exists():
         return folder
-    from bench.corpusgen import generate_records, write_records
-
     t0 = time.perf_counter()
     tmp = cache / f".{folder.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    write_records(generate_records(n, seed), tmp)
+    # In a child process: the generator holds every record in memory, and a
+    # parent's peak RSS is inherited by the load children it starts later.
+    subprocess.run(
+        [sys.executable, "-m", "bench.corpusgen", "--n", str(n), "--seed", str(seed),
+         "--out", str(tmp), "--check", "0"],
+        check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     (tmp / ".complete").write_text(f"{n} records, seed {seed}\n")
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)  # only a finished folder ever has the cached name
@@ -101,13 +105,13 @@ def warm(files: list[Path]) -> None:
 CHILD = r"""
 import asyncio, json, resource, sys, time
 
-async def main(db, folder):
+async def main(db, folder, workers):
     from bot.loader import load_paths
     from bot.store import Store
     t0 = time.perf_counter()
     store = await Store.open(db)
     try:
-        report = await load_paths(store, [folder])
+        report = await load_paths(store, [folder], workers=workers)
     finally:
         await store.close()
     seconds = time.perf_counter() - t0
@@ -115,10 +119,23 @@ async def main(db, folder):
         "seconds": seconds,
         "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
         "duplicates": report.duplicates, "rejected": len(report.rejected),
-        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_kb": peak_rss_kb(),
     }))
 
-asyncio.run(main(sys.argv[1], sys.argv[2]))
+def peak_rss_kb():
+    # VmHWM belongs to this process's own memory map. ru_maxrss would not do:
+    # Linux carries the parent's peak into it across fork and exec.
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if sys.argv[3] else None))
 """
 
 
@@ -168,12 +185,12 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def run_load(db: Path, folder: Path) -> dict[str, Any]:
+def run_load(db: Path, folder: Path, workers: int | None = None) -> dict[str, Any]:
     """One `load_paths` in a fresh interpreter; its figures plus the workers' peak RSS."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), str(folder)],
+        [sys.executable, "-c", CHILD, str(db), str(folder), str(workers or "")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT_ROOT, text=True,
     )  # fmt: skip
     sampler = TreePeak(proc.pid) if Path("/proc").is_dir() else None
@@ -188,8 +205,8 @@ def run_load(db: Path, folder: Path) -> dict[str, Any]:
         raise SystemExit(f"load child failed ({proc.returncode}):\n{err}")
     result = json.loads(out.strip().splitlines()[-1])
     result["wall"] = wall
-    # RUSAGE_CHILDREN is a maximum over every child so far; it names this child's
-    # peak only when it rose, so the child's own RUSAGE_SELF figure is the one used.
+    # RUSAGE_CHILDREN is the largest child so far, and includes what this process
+    # held when it forked: a cross-check (an upper bound), not the figure itself.
     result["children_rss_kb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     peaks = sampler.peaks if sampler else {}
     result["workers"] = len(peaks)
@@ -209,7 +226,7 @@ def verdict(ok: bool) -> str:
     return "target met" if ok else "NOT met"
 
 
-def bench_size(n: int, seed: int, cache: Path, repeat: int) -> bool:
+def bench_size(n: int, seed: int, cache: Path, repeat: int, workers: int | None) -> bool:
     print(f"\nN = {n:,} (seed {seed})")
     folder = corpus_dir(n, seed, cache)
     files = record_files(folder)
@@ -226,7 +243,7 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int) -> bool:
         best: dict[str, Any] | None = None
         for i in range(repeat):
             db = Path(tmp) / f"load{i}.db"
-            got = run_load(db, folder)
+            got = run_load(db, folder, workers)
             if got["rejected"] or got["added"] + got["duplicates"] != len(files):
                 raise SystemExit(f"load did not store every record: {got}")
             if best is None or got["seconds"] < best["seconds"]:
@@ -240,11 +257,13 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int) -> bool:
             f" URLs; {best['wall']:.1f}s with interpreter start)"
         )
         print(
-            f"  peak RSS: load process {mb(best['rss_kb']):.0f} MB; "
-            f"{best['workers']} parser workers, largest {mb(best['worker_rss_kb']):.0f} MB "
-            f"(sampled; all workers together {mb(best['worker_rss_sum_kb']):.0f} MB)"
+            f"  peak RSS: load process {mb(best['rss_kb']):.0f} MB (VmHWM; getrusage of children "
+            f"{mb(best['children_rss_kb']):.0f} MB); "
+            f"{best['workers']} helper processes (forkserver, parsers), largest "
+            f"{mb(best['worker_rss_kb']):.0f} MB, together {mb(best['worker_rss_sum_kb']):.0f} MB "
+            "(sampled)"
         )
-        again = run_load(best_db, folder)
+        again = run_load(best_db, folder, workers)
         if again["unchanged"] != len(files) or again["added"] or again["updated"]:
             raise SystemExit(f"reload changed something: {again}")
         re_rate = len(files) / again["seconds"]
@@ -269,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated N (default 10000,100000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="parser processes for the load (default: the loader's own default)")  # fmt: skip
     ap.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is kept")
     ap.add_argument(
         "--cache",
@@ -281,9 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     print(
         f"newsbot load benchmark: python {sys.version.split()[0]}, PyYAML {yaml.__version__}, "
-        f"{os.cpu_count()} cores, default workers"
+        f"{os.cpu_count()} cores, workers: {args.workers or 'default'}"
     )
-    results = [bench_size(n, args.seed, cache, max(1, args.repeat)) for n in sizes]
+    results = [
+        bench_size(n, args.seed, cache, max(1, args.repeat), args.workers) for n in sizes
+    ]
     return 0 if all(results) else 1
 
 

@@ -33,6 +33,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import aiosqlite
+
 from bot import alerts
 from bot.alerts import PendingAlert
 from bot.records import Article
@@ -400,34 +402,37 @@ class Dispatcher:
                 await set_target_status(conn, target, "disabled", "invalid target")
             return None
         while not self._stopping:
-            rows = await alerts.pending_for(self.store.read, target)
-            rows = await self._skip_already_delivered(target, rows)
-            batch = next_batch(rows, self.max_batch)
-            if batch is None:
-                return None
-            if batch.due_at > self.clock():
-                return batch.due_at
-            if not batch.claimed:
-                await alerts.claim(self.store, batch.row_ids, batch.nonce)
+            # Planned and claimed in one write transaction: the writer connection
+            # sees its own commits at once, whereas `store.read` may still hold an
+            # older snapshot while other statements are open on it, and a plan made
+            # from stale rows could send a story again under a new nonce.
+            async with self.store.transaction() as conn:
+                rows = await alerts.pending_for(conn, target)
+                rows = await self._skip_already_delivered(conn, target, rows)
+                batch = next_batch(rows, self.max_batch)
+                if batch is None:
+                    return None
+                if batch.due_at > self.clock():
+                    return batch.due_at
+                if not batch.claimed:
+                    await alerts.claim(conn, batch.row_ids, batch.nonce)
             # After a failure the next turn finds the batch deferred (→ its due
             # time), its subscriptions paused (→ nothing left) or split.
             await self._send(where, batch)
         return None
 
     async def _skip_already_delivered(
-        self, target: str, rows: list[PendingAlert]
+        self, conn: aiosqlite.Connection, target: str, rows: list[PendingAlert]
     ) -> list[PendingAlert]:
         """Two subscriptions of one channel matching one story: post it once."""
         free = [r for r in rows if not r.batch]
-        done = await alerts.delivered_to(
-            self.store.read, target, list({r.article_id for r in free})
-        )
+        done = await alerts.delivered_to(conn, target, list({r.article_id for r in free}))
         if not done:
             return rows
         skip = [r for r in free if r.article_id in done]
         for r in skip:
-            await alerts.mark_sent(self.store, [r.row_id], message_id=done[r.article_id],
-                                   now=self.clock())  # fmt: skip
+            await alerts.mark_sent_in(conn, [r.row_id], message_id=done[r.article_id],
+                                      now=self.clock())  # fmt: skip
         skipped = {r.row_id for r in skip}
         return [r for r in rows if r.row_id not in skipped]
 

@@ -149,7 +149,8 @@ def parse_chunk(
 
 def _executor(n_files: int, workers: int | None) -> Executor | None:
     cpus = os.cpu_count() or 1
-    n = workers if workers is not None else min(cpus, 4)
+    # One more parser than cores: the parent's SQL leaves gaps a spare parser fills.
+    n = workers if workers is not None else min(cpus + 1, 5)
     if n <= 1 or n_files < PROCESS_THRESHOLD or not _main_is_importable():
         return None
     # forkserver: forking a process that runs threads (aiosqlite's) can deadlock the child.

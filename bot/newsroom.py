@@ -92,7 +92,7 @@ class Newsroom:
             self._reload_started = None
         self.last_reload, self.last_reload_at = report, time.time()
         if report.changed:
-            await self.searcher.refresh(force=True)
+            await self.searcher.refresh()
         log.info("reload of %s: %s", self.settings.data_dir, report.summary())
         return report
 

@@ -65,6 +65,7 @@ RECENCY_PHRASES = ("this week", "this month", "past week", "last week", "right n
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
+_FIGURE = re.compile(r"(?<![\w.,])(\d{1,6})[.,](\d{1,3})(?![\w.,]?\d)")
 
 
 @dataclass(slots=True)
@@ -116,7 +117,17 @@ def parse(question: str, *, max_chars: int = 300) -> Parsed:
     weak: list[str] = []
     dropped: list[str] = []
     seen: set[str] = set()
+    # '4.6 billion', '17,911', '25.8%': one figure, searched as the phrase '4 6'.
+    pieces: set[str] = set()
+    for m in _FIGURE.finditer(text):
+        figure = f"{m.group(1)} {m.group(2)}"
+        if figure not in seen:
+            seen.add(figure)
+            terms.append(figure)
+            pieces.update((m.group(1), m.group(2)))
     for tok in tokens:
+        if tok in pieces:
+            continue
         if is_stop(tok) or len(tok) > 40:
             dropped.append(tok)
             if tok in FILLER and tok not in STOPWORDS and len(tok) >= 3 and tok not in seen:

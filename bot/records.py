@@ -484,11 +484,45 @@ def _check_events(src: str, path: str) -> None:
         return  # the real load below reports syntax errors with their line
 
 
+_SCALAR_CONSTRUCTORS = SafeLoader.yaml_constructors
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _build(node: yaml.Node) -> Any:
+    """Python values from composed YAML nodes, as SafeLoader would make them.
+
+    Scalars go through the (safe, lenient) constructors of `SafeLoader`; only
+    the generic recursion is ours, because PyYAML's generator-based
+    construct_document is half the cost of a load. Aliases were counted before
+    composing, so expanding shared nodes here stays bounded.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR_TAG:
+            return node.value
+        make = _SCALAR_CONSTRUCTORS.get(node.tag)
+        return node.value if make is None else make(_CONSTRUCTOR, node)
+    if isinstance(node, yaml.MappingNode):
+        return {_build(k): _build(v) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(n) for n in node.value]
+    return None
+
+
 def _load_yaml(src: str, path: str) -> Any:
     if "!" in src or "*" in src or len(src) > _ALWAYS_CHECK_CHARS:
         _check_events(src, path)
     try:
-        return yaml.load(src, Loader=SafeLoader)
+        node = yaml.compose(src, Loader=SafeLoader)
+        if node is None:
+            return None
+        try:
+            return _build(node)
+        except RecursionError:
+            # Deeper than our recursion allows; PyYAML's own builder is not recursive.
+            return yaml.load(src, Loader=SafeLoader)
+    except TypeError:  # a list or mapping used as a mapping key
+        raise RecordError(path, "YAML mapping key is not a plain value") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # +2: the opening '---' line is not part of the YAML text.

@@ -49,8 +49,12 @@ FTS_WEIGHTS = (10.0, 4.0, 4.0, 1.5, 3.0)  # title, topics, provider, excerpt, re
 RARE_BUDGET = 4_000  # postings bm25 may score per question (~0.8 µs each)
 PAGE = 120  # candidates per FTS query
 RERANK = 300  # candidates ranked on their titles at most
-FULL_RERANK = 60  # of those, read in full (excerpt, related headlines)
-FIELD_WEIGHT = {"title": 1.0, "topics": 0.7, "provider": 0.7, "related": 0.5, "excerpt": 0.45}
+FULL_RERANK = 80  # of those, read in full (excerpt, related headlines)
+# How much naming a word counts, by where the story names it: a headline says
+# what a story is about; other outlets' headlines and the excerpt say it less.
+FIELD_VALUE = {"title": 1.0, "topics": 0.85, "provider": 0.85, "related": 0.8, "excerpt": 0.75}
+SECOND_FIELD = 0.2  # bonus share when a word is named in a second field too
+TITLE_SIM = 0.15  # weight of rapidfuzz title similarity beside word coverage
 CUTOFF = 0.34  # below this a best hit is a guess, not an answer
 NO_MORE_WORDS = "Please add a few more words: that question has nothing to search for."
 
@@ -323,6 +327,7 @@ class _Plan:
 
 
 SYNONYM_ALTS = 5  # related words added per typed word at most
+USAGE_DAMP = 0.3  # how much everyday English usage lowers a word's weight
 
 
 def _add(c: _Concept, vocab: Vocabulary, words: Iterable[str], factor: float) -> None:
@@ -364,6 +369,13 @@ def _concepts(index: _Index, parsed: Parsed, wn: WordNet | None) -> tuple[list[_
     out: list[_Concept] = []
     common = max(50, vocab.n_docs // 20)
     for term in parsed.terms:
+        if " " in term:  # a figure such as '4 6' (from 4.6): both parts, as a phrase
+            parts = tuple(term.split())
+            c = _Concept(word=term, alts=[term], keys={}, core=[term], phrases=[(parts, 1.0)])
+            c.df = min(vocab.df.get(p, 0) for p in parts)
+            if c.df:
+                out.append(c)
+            continue
         c = _Concept(word=term, alts=[], keys={stem(term): 1.0})
         core = vocab.family(term)
         if core:
@@ -428,6 +440,9 @@ def _concepts(index: _Index, parsed: Parsed, wn: WordNet | None) -> tuple[list[_
             c.weight = vocab.idf(1) * 0.5
         if c.weak:
             c.weight *= 0.25
+        if wn is not None:
+            # Everyday words ('stop', 'using') point less at one story than names do.
+            c.weight /= 1 + USAGE_DAMP * math.log1p(wn.usage(c.word))
     return out, corrected
 
 
@@ -753,16 +768,16 @@ class Searcher:
                                ("excerpt", excerpt_t)):
                 if not text:
                     continue
-                for k, v in enumerate(match.scores(text, 0.55 + 0.45 * FIELD_WEIGHT[name])):
+                for k, v in enumerate(match.scores(text, FIELD_VALUE[name])):
                     if v > best[k]:
                         best[k], second[k] = v, best[k]
                     elif v > second[k]:
                         second[k] = v
             # Named again in another field (the excerpt, other outlets' headlines):
             # the story is more about it than one that mentions it once.
-            lex = match.coverage([min(1.0, b + 0.2 * s2) for b, s2 in zip(best, second, strict=True)])
+            lex = match.coverage([min(1.0, b + SECOND_FIELD * s2) for b, s2 in zip(best, second, strict=True)])
             sim = fuzz.token_set_ratio(query_text, index.titles[i], processor=utils.default_process) / 100
-            score = 0.85 * lex + 0.15 * sim
+            score = (1 - TITLE_SIM) * lex + TITLE_SIM * sim
             if plan.topic is not None and plan.topic in index.doc_topics[i]:
                 score += 0.1
             if plan.provider is not None and index.provider[i] == plan.provider:

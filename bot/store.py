@@ -425,15 +425,18 @@ class Store:
             await conn.executemany("DELETE FROM related WHERE article_id = ?", gone)
             await conn.executemany("DELETE FROM articles_fts WHERE rowid = ?", gone)
         if inserts:
+            # Ids assigned here (we hold the write lock) spare a SELECT per batch.
+            async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+                (top,) = await cur.fetchone() or (0,)
             cols = ", ".join(_ROW_COLUMNS)
             await conn.executemany(
                 f"INSERT INTO articles ({cols}, provider_id, content_hash, updated_at, url, "
-                f"first_stored_at) VALUES ({','.join('?' * (len(_ROW_COLUMNS) + 5))})",
-                inserts,
+                f"first_stored_at, id) VALUES ({','.join('?' * (len(_ROW_COLUMNS) + 6))})",
+                [(*row, top + n) for n, row in enumerate(inserts, start=1)],
             )
-            new_ids = await _existing(conn, [row[-2] for row in inserts])
-            result.added = [new_ids[row[-2]][0] for row in inserts]
-            existing.update(new_ids)
+            for n, row in enumerate(inserts, start=1):
+                result.added.append(top + n)
+                existing[row[-2]] = (top + n, row[-4])
 
         changed = set(result.added) | set(result.updated)
         written = [(existing[url][0], p) for url, p in by_url.items() if existing[url][0] in changed]
@@ -474,14 +477,23 @@ class Store:
         def under(path: str) -> bool:
             return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
-        async with conn.execute("SELECT path FROM sources") as cur:
-            gone = [p for (p,) in await cur.fetchall() if under(p) and p not in present]
+        async with conn.execute("SELECT path, url FROM sources") as cur:
+            gone_rows = [(p, u) for p, u in await cur.fetchall() if under(p) and p not in present]
+        gone = [p for p, _ in gone_rows]
+        # articles.source is not rewritten when an unchanged story's file moves to
+        # another folder, so the gone files' own URLs count too.
+        gone_urls = {u for _, u in gone_rows if u}
         await conn.executemany("DELETE FROM sources WHERE path = ?", [(p,) for p in gone])
         # A story stays while any present file still carries its URL.
         async with conn.execute(
-            "SELECT id, source FROM articles WHERE url NOT IN (SELECT url FROM sources WHERE url IS NOT NULL)"
+            "SELECT id, source, url FROM articles "
+            "WHERE url NOT IN (SELECT url FROM sources WHERE url IS NOT NULL)"
         ) as cur:
-            doomed = [aid for aid, src in await cur.fetchall() if src and under(src)]
+            doomed = [
+                aid
+                for aid, src, url in await cur.fetchall()
+                if (src and under(src)) or url in gone_urls
+            ]
         for i in range(0, len(doomed), 500):
             part = doomed[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -721,13 +733,16 @@ async def _provider_ids(
         "INSERT OR IGNORE INTO providers (name, domain) VALUES (?, ?)", sorted(wanted)
     )
     out: dict[tuple[str, str], int] = {}
-    for name, domain in wanted:
+    names = sorted({name for name, _ in wanted})
+    for i in range(0, len(names), 500):
+        part = names[i : i + 500]
         async with conn.execute(
-            "SELECT id FROM providers WHERE name = ? AND domain = ?", (name, domain)
+            f"SELECT id, name, domain FROM providers WHERE name IN ({','.join('?' * len(part))})",
+            part,
         ) as cur:
-            row = await cur.fetchone()
-        if row:
-            out[(name, domain)] = row[0]
+            for pid, name, domain in await cur.fetchall():
+                if (name, domain) in wanted:
+                    out[(name, domain)] = pid
     return out
 
 

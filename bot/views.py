@@ -54,6 +54,11 @@ class NewsView(discord.ui.View):
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
         assert self.pager is not None
         reply = await self.pager.move(step)
+        if reply.pager is None:
+            # That story was deleted since the question: tell the presser privately
+            # rather than replace the shared answer with a notice for everyone.
+            await interaction.response.send_message(**reply.send_kwargs())
+            return
         self._build(reply)
         await interaction.response.edit_message(
             embeds=reply.embeds, view=self, allowed_mentions=render.NO_MENTIONS

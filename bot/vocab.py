@@ -39,6 +39,8 @@ def stem(word: str) -> str:
             w = w[:-1]  # stopped → stop, running → run
         elif _short(w):
             w += "e"  # making → make, using → use
+    if len(w) >= 5 and w.endswith("e"):
+        w = w[:-1]  # raise/raised/raising → rais, agree/agreed → agre
     return w
 
 

@@ -78,6 +78,9 @@ class WordNet:
                         exc[parts[0]] = parts[1:]
             self.exceptions[p] = exc
         self._related: dict[str, dict[str, float]] = {}
+        self._usage: dict[str, int] = {}
+        counts = folder / "cntlist.rev"
+        self.counts = _lf(counts.read_bytes()) if counts.is_file() else b""
 
     # -- lookups -----------------------------------------------------------
 
@@ -102,6 +105,43 @@ class WordNet:
                 if base not in out and self.offsets(base, pos):
                     out.append(base)
         return out
+
+    def usage(self, word: str) -> int:
+        """How often the word's senses occur in WordNet's tagged English texts (0: rare or a name).
+
+        A question word that is common in everyday English ('stop', 'using')
+        says less about which story is meant than a rare one ('fraud').
+        """
+        if not self.counts:
+            return 0
+        cached = self._usage.get(word)
+        if cached is not None:
+            return cached
+        total = 0
+        for base in {b for p in POS for b in self.base_forms(word, p)}:
+            key = base.encode("utf-8", "replace") + b"%"
+            buf = self.counts
+            lo, hi = 0, len(buf)
+            while lo < hi:  # first line >= key
+                mid = (lo + hi) // 2
+                start = buf.rfind(b"\n", 0, mid) + 1
+                end = buf.find(b"\n", start)
+                end = len(buf) if end < 0 else end
+                if buf[start:end] < key:
+                    lo = end + 1
+                else:
+                    hi = start
+            pos = lo
+            while pos < len(buf) and buf.startswith(key, pos):
+                end = buf.find(b"\n", pos)
+                end = len(buf) if end < 0 else end
+                fields = buf[pos:end].split()
+                if len(fields) == 3 and fields[2].isdigit():
+                    total += int(fields[2])
+                pos = end + 1
+        if len(self._usage) < 50_000:
+            self._usage[word] = total
+        return total
 
     def is_word(self, word: str) -> bool:
         """True for an English word (any inflection) that WordNet knows."""

@@ -41,7 +41,7 @@ def records(root: Path, n: int, prefix: str = "s") -> list[Path]:
             title=f"CLI story {prefix}{i}",
             topics=["Testing", f"T{i % 2}"],
             provider={"name": "Example Times", "domain": "example.com"},
-            publishedDateTime=f"2022-05-{i + 1:02d}T08:00:00Z",
+            publishedDateTime=f"2022-05-{i % 28 + 1:02d}T08:00:00Z",
             related=[{"title": f"Other take {i}", "webUrl": f"https://o.example.org/{prefix}{i}"}],
         )
         for i in range(n)

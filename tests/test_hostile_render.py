@@ -57,7 +57,7 @@ URLS = [
 ]  # fmt: skip
 
 piece = st.one_of(st.sampled_from(ATTACKS), st.text(max_size=12))
-hostile = st.lists(piece, max_size=14).flatmap(
+hostile = st.lists(piece, max_size=8).flatmap(
     lambda parts: st.sampled_from(["", " ", "\n"]).map(lambda sep: sep.join(parts))
 )
 huge = st.sampled_from(ATTACKS).map(lambda a: (a + " word ") * (10_000 // (len(a) + 6) + 1))
@@ -77,7 +77,7 @@ def articles(draw: st.DrawFn) -> Article:
     def images() -> tuple[Image, ...]:
         return tuple(
             Image(url=draw(url), width=draw(st.one_of(st.none(), st.integers(0, 5000))))
-            for _ in range(draw(st.integers(0, 2)))
+            for _ in range(draw(st.integers(0, 1)))
         )
 
     related = tuple(
@@ -85,7 +85,7 @@ def articles(draw: st.DrawFn) -> Article:
             title=draw(hostile) or "r", url=draw(url), excerpt=draw(hostile),
             published=draw(when), provider=provider(), images=images(),
         )
-        for _ in range(draw(st.integers(0, 8)))
+        for _ in range(draw(st.integers(0, 4)))
     )
     return Article(
         title=draw(text) or "t",
@@ -97,7 +97,7 @@ def articles(draw: st.DrawFn) -> Article:
         cdn_amp_url=draw(st.one_of(st.none(), url)),
         quality=draw(st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False))),
         provider=provider(),
-        topics=tuple(draw(st.lists(hostile.filter(bool), max_size=8))),
+        topics=tuple(draw(st.lists(hostile.filter(bool), max_size=4))),
         images=images(),
         related=related,
     )
@@ -211,7 +211,7 @@ def test_story_embed_and_buttons_are_inert_and_within_limits(a: Article, also: l
 
 
 @FUZZ
-@given(st.lists(articles(), min_size=1, max_size=6), text)
+@given(st.lists(articles(), min_size=1, max_size=4), text)
 def test_lists_alerts_and_no_match_are_inert_and_within_limits(items: list[Article], q: str) -> None:
     check_inert([render.latest_embed(items, title=q or "Latest")], our_bold=True)
     check_inert([render.latest_embed(items, title="Latest", relative=True)], our_bold=True)

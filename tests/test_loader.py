@@ -10,7 +10,9 @@ import sqlite3
 import sys
 import textwrap
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +104,10 @@ async def test_corpus_with_process_workers_matches_thread(tmp_path: Path) -> Non
             # A distinct story URL per copy, so every copy is its own row.
             text = text.replace("webUrl: \"https://", f"webUrl: \"https://copy{k}.", 1)
             (root / f"{k}-{f.name}").write_text(text, encoding="utf-8")
+    n_files = copies * len(files)
+    pool = loader_mod._executor(n_files, 2)
+    assert isinstance(pool, ProcessPoolExecutor)  # the path under test really uses processes
+    pool.shutdown()
     dumps = []
     for workers in (1, 2):
         s = await Store.open(tmp_path / f"w{workers}.db")
@@ -263,7 +269,7 @@ async def test_unreadable_file_rejected(
     locked = write_record(root, "locked.md", title="Locked")
     write_record(root, "open.md", title="Open")
 
-    def guarded_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def guarded_open(path: Any, *args: Any, **kwargs: Any) -> Any:
         if os.fspath(path) == str(locked.absolute()):
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return open(path, *args, **kwargs)
@@ -426,7 +432,7 @@ async def test_failure_in_a_hook_rolls_back_everything(store: Store, tmp_path: P
     await seeded_store_and_changes(store, root)
     full_before = db_dump(store.path)
 
-    async def failing_hook(conn, added, updated):  # type: ignore[no-untyped-def]
+    async def failing_hook(conn: Any, added: list[int], updated: list[int]) -> None:
         assert added and updated  # it really ran after the writes
         raise OSError(28, "No space left on device")
 
@@ -464,7 +470,7 @@ async def test_cancel_while_hook_runs_before_commit(store: Store, tmp_path: Path
     full_before = db_dump(store.path)
     in_hook = asyncio.Event()
 
-    async def slow_hook(conn, added, updated):  # type: ignore[no-untyped-def]
+    async def slow_hook(conn: Any, added: list[int], updated: list[int]) -> None:
         in_hook.set()
         await asyncio.sleep(60)
 
@@ -562,7 +568,7 @@ async def test_concurrent_load_without_wait_is_refused(store: Store, tmp_path: P
     release = asyncio.Event()
     in_hook = asyncio.Event()
 
-    async def hold(conn, added, updated):  # type: ignore[no-untyped-def]
+    async def hold(conn: Any, added: list[int], updated: list[int]) -> None:
         in_hook.set()
         await release.wait()
 
@@ -614,6 +620,22 @@ async def test_prune_keeps_story_still_carried_by_another_file(
     report = await load_paths(store, [root], prune=True)
     assert report.pruned == 0
     assert (await store.stats())["stories"] == 2
+
+
+async def test_prune_follows_a_file_moved_to_another_folder(store: Store, tmp_path: Path) -> None:
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    moving = write_record(a_dir, "moving.md", title="Moving", webUrl="https://e.com/moving")
+    write_record(a_dir, "stay-a.md", title="Stays in A")
+    write_record(b_dir, "stay-b.md", title="Stays in B")
+    await load_paths(store, [a_dir, b_dir])
+    moved = moving.rename(b_dir / "moving.md")  # unchanged content, new folder
+    assert (await load_paths(store, [b_dir])).unchanged == 2
+    assert (await load_paths(store, [a_dir], prune=True)).pruned == 0  # B still carries it
+    moved.unlink()
+    report = await load_paths(store, [b_dir], prune=True)
+    assert report.pruned == 1
+    titles = sorted(t for (t,) in db_query(store.path, "SELECT title FROM articles"))
+    assert titles == ["Stays in A", "Stays in B"]
 
 
 @pytest.mark.parametrize("make", ["empty", "missing", "only-other-files"])

@@ -1,0 +1,130 @@
+"""A process for tests/test_crash.py to SIGKILL at chosen moments.
+
+Modes (each prints marker lines on stdout, flushed, so the test can pick its moment):
+
+``load DB PATH...``
+    `loader.load_paths` with the alert matching hook, as `newsbot load` runs it;
+    prints ``start``, then ``progress DONE TOTAL`` after each chunk is written
+    (inside the load's one transaction), then ``done SUMMARY`` after the commit.
+``cli DB PATH...``
+    The real `newsbot load` entry point (`bot.cli.main`); prints ``start`` first.
+``alerts DB DISCORD_LOG [PAUSE]``
+    The alert `Dispatcher` with a fake Discord: every accepted message is appended
+    to DISCORD_LOG (one JSON line, one write: a kill cannot leave half of one), a
+    repeated nonce gets the same message back (Discord's ``enforce_nonce``); then
+    ``accepted NONCE`` is printed and the sender waits PAUSE seconds before it
+    returns, so a kill can land after Discord accepted and before the bot marked
+    the rows sent. Prints ``drained`` when nothing is pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def load(db: str, paths: list[str]) -> int:
+    from bot.alerts import match_hook
+    from bot.loader import load_paths
+    from bot.store import Store
+
+    store = await Store.open(db)
+    try:
+        say("start")
+        report = await load_paths(
+            store, paths, on_stored=[match_hook()],
+            progress=lambda _phase, done, total: say(f"progress {done} {total}"),
+        )  # fmt: skip
+    finally:
+        await store.close()
+    say(f"done {report.summary()}")
+    return 0
+
+
+class FakeDiscord:
+    """Accepts every message; the log file is Discord's memory of them."""
+
+    def __init__(self, log_path: str, pause: float) -> None:
+        self.path = log_path
+        self.pause = pause
+        self.by_nonce: dict[str, int] = {}
+        if os.path.exists(log_path):
+            with open(log_path, encoding="utf-8") as fh:
+                for line in fh:
+                    msg = json.loads(line)
+                    self.by_nonce[msg["nonce"]] = msg["message_id"]
+        self.next_id = 1000 + len(self.by_nonce)
+
+    async def send(
+        self, target: object, articles: Sequence[object], *, topic: str, nonce: str
+    ) -> object:
+        from bot.dispatch import SendResult
+
+        ids = tuple(a.id for a in articles)  # type: ignore[attr-defined]
+        if nonce in self.by_nonce:
+            say(f"deduplicated {nonce}")
+            return SendResult(self.by_nonce[nonce], ids)
+        self.next_id += 1
+        line = json.dumps({"nonce": nonce, "message_id": self.next_id, "target": str(target),
+                           "articles": list(ids)}) + "\n"  # fmt: skip
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())  # one write: the message exists, or it does not
+        finally:
+            os.close(fd)
+        self.by_nonce[nonce] = self.next_id
+        say(f"accepted {nonce}")
+        await asyncio.sleep(self.pause)  # the window between "accepted" and "marked sent"
+        return SendResult(self.next_id, ids)
+
+
+async def dispatch(db: str, log_path: str, pause: float) -> int:
+    from bot import alerts
+    from bot.dispatch import Dispatcher, Pacer
+    from bot.store import Store
+
+    store = await Store.open(db)
+    try:
+        fast = Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0), margin=0.0)
+        dispatcher = Dispatcher(store, FakeDiscord(log_path, pause), pacer=fast)  # type: ignore[arg-type]
+        say("start")
+        for _ in range(1000):  # a fake that always accepts drains in a few rounds
+            if not await alerts.pending_targets(store.read):
+                break
+            await dispatcher.run_once()
+        say("drained")
+    finally:
+        await store.close()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    mode, db, *rest = argv
+    if mode == "load":
+        return asyncio.run(load(db, rest))
+    if mode == "cli":
+        from bot.cli import main as cli_main
+
+        say("start")
+        return cli_main(["load", *rest, "--db", db])
+    if mode == "alerts":
+        pause = float(rest[1]) if len(rest) > 1 else 0.0
+        return asyncio.run(dispatch(db, rest[0], pause))
+    raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
