@@ -27,13 +27,14 @@ from rich.text import Text
 
 from bot import render, replies
 from bot.config import Settings
+from bot.console_alerts import CONSOLE_USER_ID
 from bot.newsroom import Newsroom, rescan_forever
 from bot.replies import NewsPager, Reply
 from bot.store import StoreBusy
 
 log = logging.getLogger(__name__)
 
-CONSOLE_USER_ID = 0  # the console's one user; personal subscriptions are "DMs" to it
+
 DEMO_COMMAND = "/news ibm facial recognition human rights"
 _MD_LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]+)\)")
 

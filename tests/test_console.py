@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.console import ConsoleSession
 from bot.newsroom import Newsroom
-from tests.helpers import DATA_DIR, PROJECT_ROOT, SEED_NAME
+from tests.helpers import DATA_DIR, PROJECT_ROOT, SEED_NAME, write_record
 
 SEED_TITLE = "IBM stops work on facial recognition over human rights concerns"
 _LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]+)\)")
@@ -157,3 +157,34 @@ def test_main_job_without_token_runs_the_console_demo(tmp_path: Path) -> None:
     assert "newsbot console" in proc.stdout  # how to go on
     assert (PROJECT_ROOT / "data" / "articles" / SEED_NAME).exists()
 
+
+
+async def test_console_subscription_prints_a_new_story_once(room: Newsroom, settings: Settings) -> None:
+    session, console = _session(room)
+    await session.run_line("/subscribe computer visoin")
+    assert "Subscribed to Computer Vision" in console.export_text()
+    await session.run_line("/subscribe Computer Vision")
+    assert "Already subscribed" in console.export_text()
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    write_record(
+        settings.data_dir, "fresh.md", title="Lidar start-up Quorbit maps city streets in 3D",
+        webUrl="https://news.example.com/quorbit-lidar", excerpt="A new computer vision system.",
+        publishedDateTime=now.isoformat().replace("+00:00", "Z"),
+        topics=["Computer Vision"], provider={"name": "Example News", "domain": "example.com"},
+    )  # fmt: skip
+    write_record(
+        settings.data_dir, "other.md", title="Chip maker posts record quarter",
+        webUrl="https://news.example.com/chips", publishedDateTime=now.isoformat(),
+        topics=["AI Hardware"],
+    )  # fmt: skip
+    await session.run_line("/admin reload")
+    await session.run_line("/admin reload")  # nothing new: nothing printed again
+    out = console.export_text()
+    assert out.count("🔔 Alert") == 1
+    assert out.count("Lidar start-up Quorbit maps city streets in 3D") == 1
+    assert "Chip maker posts record quarter" not in out
+    await session.run_line("/subscriptions")
+    assert "#1 Computer Vision" in console.export_text()
+    await session.run_line("/unsubscribe computer vision")
+    assert "Unsubscribed" in console.export_text()
