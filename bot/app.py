@@ -21,6 +21,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.newsroom import Newsroom, rescan_forever
+from bot.render import plain
 from bot.store import StoreBusy, StoreError
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,12 @@ def user_message(error: app_commands.AppCommandError) -> str:
         # required ones): the published commands are out of date, like a not-found.
         return "I don't know that command (it may have just changed); try again in a minute or use /help."
     if isinstance(error, app_commands.TransformerError):
-        return f"That value doesn't work for this option: {str(error.value)[:100]!r}."
+        # Only a value the user typed is worth repeating; anything else (an
+        # unresolved channel is a discord.Object) would show our internals.
+        value = error.value
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return f"That value doesn't work for this option: {plain(str(value))[:100]!r}."
+        return "That value doesn't work for this option."
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(original, StoreBusy):

@@ -156,6 +156,8 @@ _TRACKING_PREFIXES = ("utm_",)
 _TRACKING_KEYS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 
 
+# scheme://host/path… with a plain host (no user, no port): most URLs, checked fast.
+_PLAIN_HTTP_URL = re.compile(r"(?i)(https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9.])?)(/\S*)?")
 _BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
@@ -165,6 +167,8 @@ def is_http_url(value: object) -> bool:
         return False
     if _BAD_URL_CHAR.search(value):
         return False
+    if _PLAIN_HTTP_URL.fullmatch(value):
+        return True  # the common shape, without urlsplit's cost
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises on a malformed port
@@ -180,7 +184,11 @@ def canonical_url(url: str) -> str:
     parameters (``utm_*``, click ids) dropped, trailing slash removed from the
     path (``/a/`` and ``/a`` are one page on every news site we have seen).
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    plain = _PLAIN_HTTP_URL.fullmatch(url)
+    if plain and "?" not in url and "#" not in url:
+        return f"{plain[1].lower()}://{plain[2].lower().rstrip('.')}{(plain[3] or '').rstrip('/')}"
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     try:
@@ -656,8 +664,9 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Scan:
     # One file reached twice (two arguments, or a link) is loaded once.
     unique: dict[str, str] = {}
     for f in files:
+        # Folders are deduplicated by inode in _walk; only a file link needs resolving.
         try:
-            key = os.path.realpath(f)
+            key = os.path.realpath(f) if os.path.islink(f) else os.path.abspath(f)
         except OSError:
             key = f
         unique.setdefault(key, f)

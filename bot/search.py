@@ -608,6 +608,8 @@ class Searcher:
         generation = await self.store.generation()
         if not force and self._index is not None and self._index.generation == generation:
             return False
+        if not force and self._index is not None and self._lock.locked():
+            return False  # a rebuild is under way; answer from the previous index meanwhile
         async with self._lock:
             if not force and self._index is not None and self._index.generation == generation:
                 return False

@@ -24,7 +24,7 @@ from bot import discord_sender, render, replies
 from bot import subscriptions as subs
 from bot.app import UserFacingError
 from bot.dispatch import Dispatcher
-from commands.common import bot_of
+from commands.common import bot_of, deliver
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
@@ -183,28 +183,35 @@ class Subscriptions(commands.Cog):
             raise UserFacingError(f"I don't know the topic “{render.plain(topic)[:100]}”.{hint}")
         if channel is not None:
             _check_channel(interaction, channel)
-        try:
-            sub, outcome = await subs.subscribe(
-                room.store, topic=name, user_id=interaction.user.id,
-                guild_id=interaction.guild_id, channel_id=channel.id if channel else None,
-                keywords=keywords, min_quality=min_quality or 0.0, limits=_limits(bot),
-            )  # fmt: skip
-        except subs.SubscriptionError as exc:
-            raise UserFacingError(str(exc)) from None
-        where = f"in #{channel.name}" if channel else "to you by DM"
-        text = f"New {sub.topic} stories will be posted {where}."
-        if sub.filters():
-            text += f" Only those with {sub.filters()}."
-        if outcome == "resumed":
-            title = "Subscription resumed"
-            text += " Alerts held back while it was paused are on their way."
-            if self.dispatcher is not None:
-                self.dispatcher.wake()
-        else:
-            title = "Subscribed"
-            if channel is None:
-                text += " Make sure your privacy settings let me send you direct messages."
-        await interaction.response.send_message(**replies.message_reply(title, text).send_kwargs())
+
+        async def write() -> replies.Reply:
+            try:
+                sub, outcome = await subs.subscribe(
+                    room.store, topic=name, user_id=interaction.user.id,
+                    guild_id=interaction.guild_id, channel_id=channel.id if channel else None,
+                    keywords=keywords, min_quality=min_quality or 0.0, limits=_limits(bot),
+                )  # fmt: skip
+            except subs.SubscriptionError as exc:
+                raise UserFacingError(str(exc)) from None
+            where = f"in #{channel.name}" if channel else "to you by DM"
+            text = f"New {sub.topic} stories will be posted {where}."
+            if sub.filters():
+                text += f" Only those with {sub.filters()}."
+            if outcome == "resumed":
+                title = "Subscription resumed"
+                text += " Alerts held back while it was paused are on their way."
+                if self.dispatcher is not None:
+                    self.dispatcher.wake()
+            else:
+                title = "Subscribed"
+                if channel is None:
+                    text += " Make sure your privacy settings let me send you direct messages."
+            return replies.message_reply(title, text)
+
+        # The write waits (busy timeout) while a reload or another process's
+        # `newsbot load` holds the store; past Discord's 3 s the answer would be
+        # lost, so `deliver` defers when it is slow.
+        await deliver(interaction, write(), ephemeral_wait=True)
 
     @subscribe.autocomplete("topic")
     async def topic_autocomplete(
@@ -226,19 +233,22 @@ class Subscriptions(commands.Cog):
     ) -> None:
         room = bot_of(interaction).room
         ident = subscription.strip().lstrip("#")
-        if not ident.isdigit():
+        # A forged value: other scripts' digits, or an id past SQLite's 64-bit integers.
+        if not (ident.isascii() and ident.isdigit()) or len(ident) > 18:
             raise UserFacingError("Pick a subscription from the list (start typing its topic).")
-        try:
-            sub = await subs.remove(
-                room.store, int(ident), user_id=interaction.user.id,
-                guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
-            )  # fmt: skip
-        except subs.SubscriptionError as exc:
-            raise UserFacingError(str(exc)) from None
-        text = f"Removed: {label(sub, interaction.guild)}. No more alerts from it."
-        await interaction.response.send_message(
-            **replies.message_reply("Unsubscribed", text).send_kwargs()
-        )
+
+        async def write() -> replies.Reply:
+            try:
+                sub = await subs.remove(
+                    room.store, int(ident), user_id=interaction.user.id,
+                    guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
+                )  # fmt: skip
+            except subs.SubscriptionError as exc:
+                raise UserFacingError(str(exc)) from None
+            text = f"Removed: {label(sub, interaction.guild)}. No more alerts from it."
+            return replies.message_reply("Unsubscribed", text)
+
+        await deliver(interaction, write(), ephemeral_wait=True)  # may wait for the store: see /subscribe
 
     @unsubscribe.autocomplete("subscription")
     async def subscription_autocomplete(

@@ -8,13 +8,21 @@ Modes (each prints marker lines on stdout, flushed, so the test can pick its mom
     (inside the load's one transaction), then ``done SUMMARY`` after the commit.
 ``cli DB PATH...``
     The real `newsbot load` entry point (`bot.cli.main`); prints ``start`` first.
-``alerts DB DISCORD_LOG [PAUSE]``
+``alerts DB DISCORD_LOG [PAUSE [PAUSE_AT]]``
     The alert `Dispatcher` with a fake Discord: every accepted message is appended
     to DISCORD_LOG (one JSON line, one write: a kill cannot leave half of one), a
     repeated nonce gets the same message back (Discord's ``enforce_nonce``); then
-    ``accepted NONCE`` is printed and the sender waits PAUSE seconds before it
-    returns, so a kill can land after Discord accepted and before the bot marked
-    the rows sent. Prints ``drained`` when nothing is pending.
+    ``accepted NONCE`` is printed and the sender waits PAUSE seconds (after the
+    PAUSE_AT-th message only, when given) before it returns, so a kill can land
+    after Discord accepted and before the bot marked the rows sent. Prints
+    ``drained`` when nothing is pending.
+``newsbot API_BASE GATEWAY_URL ARG...``
+    The real `newsbot` command line (`bot.cli.main(ARG...)`, e.g. ``run``) with
+    discord.py pointed at a Discord stand-in; DB is ignored (use NEWSBOT_DB).
+``hold DB SECONDS``
+    Another writer, as a long `newsbot load` is: takes the store's write lock
+    (``BEGIN IMMEDIATE``), prints ``locked``, holds it SECONDS, commits, prints
+    ``released``.
 """
 
 from __future__ import annotations
@@ -57,9 +65,11 @@ async def load(db: str, paths: list[str]) -> int:
 class FakeDiscord:
     """Accepts every message; the log file is Discord's memory of them."""
 
-    def __init__(self, log_path: str, pause: float) -> None:
+    def __init__(self, log_path: str, pause: float, pause_at: int = 0) -> None:
         self.path = log_path
         self.pause = pause
+        self.pause_at = pause_at
+        self.accepted = 0
         self.by_nonce: dict[str, int] = {}
         if os.path.exists(log_path):
             with open(log_path, encoding="utf-8") as fh:
@@ -86,12 +96,14 @@ class FakeDiscord:
         finally:
             os.close(fd)
         self.by_nonce[nonce] = self.next_id
+        self.accepted += 1
         say(f"accepted {nonce}")
-        await asyncio.sleep(self.pause)  # the window between "accepted" and "marked sent"
+        if self.pause_at in (0, self.accepted):
+            await asyncio.sleep(self.pause)  # the window between "accepted" and "marked sent"
         return SendResult(self.next_id, ids)
 
 
-async def dispatch(db: str, log_path: str, pause: float) -> int:
+async def dispatch(db: str, log_path: str, pause: float, pause_at: int) -> int:
     from bot import alerts
     from bot.dispatch import Dispatcher, Pacer
     from bot.store import Store
@@ -99,7 +111,7 @@ async def dispatch(db: str, log_path: str, pause: float) -> int:
     store = await Store.open(db)
     try:
         fast = Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0), margin=0.0)
-        dispatcher = Dispatcher(store, FakeDiscord(log_path, pause), pacer=fast)  # type: ignore[arg-type]
+        dispatcher = Dispatcher(store, FakeDiscord(log_path, pause, pause_at), pacer=fast)  # type: ignore[arg-type]
         say("start")
         for _ in range(1000):  # a fake that always accepts drains in a few rounds
             if not await alerts.pending_targets(store.read):
@@ -111,8 +123,38 @@ async def dispatch(db: str, log_path: str, pause: float) -> int:
     return 0
 
 
+def hold(db: str, seconds: float) -> int:
+    import sqlite3
+    import time
+
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('held_by_test', '1')")
+    say("locked")
+    time.sleep(seconds)
+    conn.execute("COMMIT")
+    conn.close()
+    say("released")
+    return 0
+
+
+def newsbot_against(api_base: str, gateway: str, argv: list[str]) -> int:
+    import discord
+    import yarl
+
+    discord.http.Route.BASE = api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    from bot.cli import main as cli_main
+
+    return cli_main(argv)
+
+
 def main(argv: list[str]) -> int:
     mode, db, *rest = argv
+    if mode == "newsbot":
+        return newsbot_against(db, rest[0], rest[1:])
+    if mode == "hold":
+        return hold(db, float(rest[0]))
     if mode == "load":
         return asyncio.run(load(db, rest))
     if mode == "cli":
@@ -122,7 +164,8 @@ def main(argv: list[str]) -> int:
         return cli_main(["load", *rest, "--db", db])
     if mode == "alerts":
         pause = float(rest[1]) if len(rest) > 1 else 0.0
-        return asyncio.run(dispatch(db, rest[0], pause))
+        pause_at = int(rest[2]) if len(rest) > 2 else 0
+        return asyncio.run(dispatch(db, rest[0], pause, pause_at))
     raise SystemExit(f"unknown mode {mode!r}")
 
 

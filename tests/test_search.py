@@ -103,10 +103,6 @@ async def searcher(tmp_path: Path) -> AsyncIterator[Searcher]:
         await store.close()
 
 
-def urls(answer) -> list[str]:  # noqa: ANN001 - test helper
-    return [h.url for h in answer.hits]
-
-
 # -- normalisation -----------------------------------------------------------------
 
 
