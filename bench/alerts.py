@@ -80,7 +80,9 @@ def _fresh_records(n: int, seed: int, folder: Path) -> list[dict[str, Any]]:
     return [r.front for r in records]
 
 
-def _subscription_specs(fronts: Sequence[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+def _subscription_specs(
+    fronts: Sequence[dict[str, Any]], n: int, seed: int
+) -> list[dict[str, Any]]:
     """n distinct subscriptions: any topic of the stories, a third with keywords, a
     third with a quality floor, spread over channels and users."""
     rng = random.Random(seed)
@@ -149,7 +151,7 @@ async def bench_matching(n_subs: int, n_stories: int, *, repeats: int, seed: int
     rows = 0
     for i in range(repeats):
         # Alternate the order so caches and the page cache favour neither.
-        for with_hook in ((False, True) if i % 2 == 0 else (True, False)):
+        for with_hook in (False, True) if i % 2 == 0 else (True, False):
             db = tmp / f"match-{i}-{int(with_hook)}.db"
             seconds, hook, n = await _one_load(folder, db, specs, with_hook, workers)
             if with_hook:
@@ -217,7 +219,9 @@ def best_schedule_seconds(per_channel: int, channels: int, *, channel_limit: tup
     return sent_all[-1] + per_all / n_all
 
 
-async def bench_dispatch(n_channels: int, per_channel: int, *, seed: int, tmp: Path) -> DispatchFigures:
+async def bench_dispatch(
+    n_channels: int, per_channel: int, *, seed: int, tmp: Path
+) -> DispatchFigures:
     standin = StandIn()
     world = standin.world
     guild = world.guild()
@@ -283,7 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="CI size: seconds, not a minute")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=None, help="loads per variant (median)")
-    ap.add_argument("--workers", type=int, default=None, help="loader workers (default: as newsbot load)")
+    ap.add_argument(
+        "--workers", type=int, default=None, help="loader workers (default: as newsbot load)"
+    )
     ap.add_argument("--only", choices=("matching", "dispatch"), help="run one measurement")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args(argv)

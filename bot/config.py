@@ -18,6 +18,15 @@ class ConfigError(ValueError):
     """A variable with a value that cannot be used; names the variable."""
 
 
+# A Discord token (id.timestamp.hmac) pasted into the wrong variable must not be
+# echoed back in the error about it (terminals, CI logs, bug reports).
+_TOKEN_SHAPE = re.compile(r"[\w-]{16,}\.[\w-]{4,}\.[\w-]{16,}")
+
+
+def _shown(value: str) -> str:
+    return "<hidden: it looks like a token>" if _TOKEN_SHAPE.search(value) else repr(value)
+
+
 def _default_dir(relative: str) -> Path:
     """`data/...` under the current folder, else under the project checkout."""
     here = Path(relative)
@@ -34,7 +43,7 @@ def parse_duration(name: str, value: str) -> float:
     """`300`, `90s`, `15m`, `48h`, `2d` → seconds."""
     m = _DURATION.match(value)
     if not m:
-        raise ConfigError(f"{name}={value!r}: expected a duration such as 300, 15m, 48h or 2d")
+        raise ConfigError(f"{name}={_shown(value)}: expected a duration such as 300, 15m, 48h or 2d")
     return float(m.group(1)) * _UNITS[m.group(2).lower()]
 
 
@@ -45,9 +54,9 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+        raise ConfigError(f"{name}={_shown(raw)}: expected a whole number") from None
     if value < minimum:
-        raise ConfigError(f"{name}={raw!r}: must be at least {minimum}")
+        raise ConfigError(f"{name}={_shown(raw)}: must be at least {minimum}")
     return value
 
 
@@ -60,7 +69,7 @@ def _ids(env: dict[str, str], name: str) -> frozenset[int]:
         if not part:
             continue
         if not part.isdigit():
-            raise ConfigError(f"{name}: {part!r} is not a Discord user id")
+            raise ConfigError(f"{name}: {_shown(part)} is not a Discord user id")
         out.add(int(part))
     return frozenset(out)
 
@@ -103,10 +112,10 @@ class Settings:
                 env = dict(os.environ)
         dev_guild = env.get("NEWSBOT_DEV_GUILD", "").strip()
         if dev_guild and not dev_guild.isdigit():
-            raise ConfigError(f"NEWSBOT_DEV_GUILD={dev_guild!r}: expected a server (guild) id")
+            raise ConfigError(f"NEWSBOT_DEV_GUILD={_shown(dev_guild)}: expected a server (guild) id")
         level = env.get("NEWSBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise ConfigError(f"NEWSBOT_LOG_LEVEL={level!r}: expected DEBUG, INFO, WARNING or ERROR")
+            raise ConfigError(f"NEWSBOT_LOG_LEVEL={_shown(level)}: expected DEBUG, INFO, WARNING or ERROR")
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or None,
             db_path=Path(env.get("NEWSBOT_DB") or _default_dir("data") / "newsbot.db"),

@@ -47,7 +47,8 @@ def _dispatcher(session: ConsoleSession) -> Dispatcher:
     if session.alerts is None:
         # A terminal has no rate limits worth pacing for.
         session.alerts = Dispatcher(
-            session.room.store, ConsoleSender(session), pacer=Pacer(per_target=(1000, 1.0))
+            session.room.store, ConsoleSender(session),
+            pacer=Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0)),
         )
     return session.alerts
 

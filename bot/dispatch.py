@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -370,6 +371,12 @@ class Dispatcher:
             due = await self.drain(target)
         except asyncio.CancelledError:
             raise
+        except sqlite3.OperationalError as exc:
+            # Another process held the store past the busy timeout (a long
+            # `newsbot load`). A claim already committed stays, so the retry
+            # re-sends under the same nonce even if this failed while marking.
+            log.warning("alert dispatcher: store busy while delivering to %s (%s)", target, exc)
+            due = self.clock() + 5.0
         except Exception:
             log.exception("alert dispatcher: delivering to %s failed", target)
             due = self.clock() + 5.0

@@ -122,7 +122,9 @@ def normalize_keywords(raw: str | None) -> tuple[str, ...]:
     """Folded, de-duplicated words; refuses more than MAX_KEYWORDS."""
     kws = keyword_list(raw or "")
     if len(kws) > MAX_KEYWORDS:
-        raise SubscriptionError(f"Use at most {MAX_KEYWORDS} keywords (any one of them must match).")
+        raise SubscriptionError(
+            f"Use at most {MAX_KEYWORDS} keywords (any one of them must match)."
+        )
     return kws
 
 

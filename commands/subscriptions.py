@@ -93,6 +93,8 @@ def _check_channel(interaction: discord.Interaction, channel: discord.TextChanne
             "to send alerts there. Leave out `channel` to get them by DM instead."
         )
     me = guild.me
+    if me is None:  # the guild is not fully cached yet: Discord will answer at delivery
+        return
     perms = channel.permissions_for(me)
     missing = [name for name, ok in (("View Channel", perms.view_channel),
                                       ("Send Messages", perms.send_messages),

@@ -330,11 +330,15 @@ async def test_remove_ownership_rules(store: Store) -> None:
     nobody = lambda s: False  # noqa: E731
     anybody = lambda s: True  # noqa: E731
     with pytest.raises(subs.NotAllowed):  # someone else's DM subscription, even as a manager
-        await subs.remove(store, mine.id, user_id=USER + 1, guild_id=GUILD, may_manage_channel=anybody)
+        await subs.remove(
+            store, mine.id, user_id=USER + 1, guild_id=GUILD, may_manage_channel=anybody
+        )
     with pytest.raises(subs.NotAllowed):  # its creator without channel rights now
         await subs.remove(store, chan.id, user_id=USER, guild_id=GUILD, may_manage_channel=nobody)
     with pytest.raises(subs.NotAllowed):  # from another server
-        await subs.remove(store, chan.id, user_id=USER, guild_id=GUILD + 1, may_manage_channel=anybody)
+        await subs.remove(
+            store, chan.id, user_id=USER, guild_id=GUILD + 1, may_manage_channel=anybody
+        )
     assert [s.id for s in await subs.removable(store, user_id=USER, guild_id=GUILD,
                                                   may_manage_channel=nobody)] == [mine.id]  # fmt: skip
     await subs.remove(store, chan.id, user_id=USER + 1, guild_id=GUILD, may_manage_channel=anybody)
@@ -587,7 +591,9 @@ async def test_server_errors_back_off_then_deliver(store: Store) -> None:
     sender = FakeSender(script=list(errors))
     d = fast_dispatcher(store, sender)
     await d.run_once()
-    [(state, attempts, err)] = db_query(store.path, "SELECT state, attempts, last_error FROM outbox")
+    [(state, attempts, err)] = db_query(
+        store.path, "SELECT state, attempts, last_error FROM outbox"
+    )
     assert (state, attempts) == ("pending", 1) and "500" in err
     await deliver_all(d)
     assert len(sender.messages) == 1 and len(sender.attempts) == 4
@@ -675,7 +681,9 @@ async def test_bad_request_fails_that_alert_only(store: Store) -> None:
     await deliver_all(fast_dispatcher(store, sender))
     assert sorted(sender.delivered()) == sorted(ids[:2] + ids[3:])
     assert all(len(m.article_ids) == 1 for m in sender.messages)  # split after the refusal
-    rows = db_query(store.path, "SELECT article_id, state, last_error FROM outbox ORDER BY article_id")
+    rows = db_query(
+        store.path, "SELECT article_id, state, last_error FROM outbox ORDER BY article_id"
+    )
     assert [(a, s) for a, s, _ in rows] == [(i, "failed" if i == ids[2] else "sent") for i in ids]
     assert "Invalid Form Body" in rows[2][2]
 

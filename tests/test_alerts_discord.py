@@ -120,7 +120,9 @@ async def settle(h: BotHarness, seconds: float = 0.4) -> None:
 
 
 def outbox(h: BotHarness) -> list[tuple]:
-    return db_query(h.settings.db_path, "SELECT state, message_id, last_error FROM outbox ORDER BY id")
+    return db_query(
+        h.settings.db_path, "SELECT state, message_id, last_error FROM outbox ORDER BY id"
+    )
 
 
 async def poll(predicate: Callable[[], object], what: str, within: float = 5.0) -> None:

@@ -60,7 +60,11 @@ def test_settings_repr_and_str_hide_the_token() -> None:
     "bad",
     [{"NEWSBOT_LOG_LEVEL": "LOUD"}, {"NEWSBOT_MAX_RECORD_BYTES": "big"}, {"NEWSBOT_DEV_GUILD": "x"},
      {"NEWSBOT_ADMIN_IDS": "1,two"}, {"NEWSBOT_RESCAN_SECONDS": "soon"},
-     {"NEWSBOT_MAX_QUERY_CHARS": "1"}],  # fmt: skip
+     {"NEWSBOT_MAX_QUERY_CHARS": "1"}]
+    # The token pasted into the wrong variable: the error about it must not echo it.
+    + [{var: TOKEN} for var in ("NEWSBOT_LOG_LEVEL", "NEWSBOT_MAX_RECORD_BYTES", "NEWSBOT_DEV_GUILD",
+                                "NEWSBOT_ADMIN_IDS", "NEWSBOT_RESCAN_SECONDS", "NEWSBOT_ALERT_MAX_AGE",
+                                "NEWSBOT_MAX_SUBS_PER_USER", "NEWSBOT_PAGE_TIMEOUT")],
 )
 def test_configuration_errors_do_not_quote_the_token(bad: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as err:
