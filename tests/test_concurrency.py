@@ -171,6 +171,14 @@ async def _until_write_locked(db: Path, proc: subprocess.Popen[str], limit_s: fl
     raise AssertionError("the CLI never took the write lock")
 
 
+def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the write lock, says ``locked``, and keeps it `seconds`."""
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("crash_worker.py")), "hold", str(db), str(seconds)],
+        cwd=PROJECT_ROOT, text=True, stdout=subprocess.PIPE,
+    )  # fmt: skip
+
+
 async def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
     return proc.returncode, out, err
@@ -221,10 +229,7 @@ async def test_bot_commands_answer_in_time_while_another_process_holds_the_lock(
     gives 3 s for the first response. Writes from commands must wait, and say so in time."""
     async with start_newsbot() as h:
         db = h.settings.db_path
-        holder = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("crash_worker.py")), "hold", str(db), "4.5"],
-            cwd=PROJECT_ROOT, text=True, stdout=subprocess.PIPE,
-        )  # fmt: skip
+        holder = _hold_write_lock(db, 4.5)
         try:
             assert holder.stdout is not None
             assert (await asyncio.to_thread(holder.stdout.readline)).strip() == "locked"

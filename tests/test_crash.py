@@ -391,3 +391,34 @@ def test_kill_dispatch_at_a_random_moment(
     restart = run_worker("alerts", str(db), str(log), "0")
     assert restart.returncode == 0 and restart.lines[-1] == "drained", restart.stderr[-2000:]
     _check_exactly_once(db, log, expected)
+
+
+def test_the_checks_see_a_mix_a_duplicate_and_a_loss(
+    corpus: Corpus, alert_db: tuple[Path, dict[str, set[int]]], tmp_path: Path
+) -> None:
+    """The assertions above can fail: one changed story is neither old nor new content,
+    and a story posted twice or never is caught."""
+    db = fresh_copy(corpus, "mixed")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE articles SET title = 'half-written' WHERE id = (SELECT min(id) FROM articles)")
+    mixed = state_of(db)
+    assert mixed not in (corpus.old, corpus.new) and mixed.articles == corpus.old.articles
+
+    source, expected = alert_db
+    target = TARGETS[0]
+    ids = sorted(expected[target])
+    log = tmp_path / "discord.jsonl"
+
+    def write(messages: list[list[int]]) -> None:
+        log.write_text("".join(json.dumps({"nonce": f"n{i}", "message_id": i, "target": t,
+                                           "articles": a}) + "\n"
+                               for i, (t, a) in enumerate(
+                                   [(target, m) for m in messages]
+                                   + [(t, sorted(expected[t])) for t in TARGETS[1:]])))  # fmt: skip
+
+    write([ids, ids[:1]])  # one story twice
+    with pytest.raises(AssertionError, match="twice"):
+        _check_exactly_once(source, log, expected)
+    write([ids[1:]])  # one story never
+    with pytest.raises(AssertionError, match="lost"):
+        _check_exactly_once(source, log, expected)

@@ -283,3 +283,15 @@ def test_any_question_answers_in_time_without_error(bench: Bench, question: str)
 def test_any_partial_input_autocompletes_without_error(bench: Bench, typed: str) -> None:
     complete(bench, typed)
     topics(bench, typed)
+
+
+def test_store_is_intact_after_every_hostile_question(bench: Bench) -> None:
+    """Runs last in this module: nothing any question above did changed the store."""
+    with sqlite3.connect(bench.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == bench.articles
+        assert conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == bench.articles
+        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert schema == bench.schema
+    assert ask(bench, "ibm facial recognition").hits

@@ -158,15 +158,20 @@ async def _newsbot(standin: StandIn, tmp_path: Path, *args: str, token: str = TO
         sys.executable, str(WORKER), "newsbot", standin.api_base, standin.gateway_url, *args,
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
+    assert proc.stdout is not None
+    # Read all along: DEBUG logs fill a pipe's buffer in a moment, and a writer
+    # blocked on a full pipe would look like a hung bot.
+    output = asyncio.create_task(proc.stdout.read())
     try:
         if until is not None:
             await until()
             proc.send_signal(signal.SIGINT)  # Ctrl-C: the way a person stops it
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        await asyncio.wait_for(proc.wait(), timeout=60)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+    out = await asyncio.wait_for(output, timeout=10)
     return proc.returncode or 0, out.decode(errors="replace")
 
 
