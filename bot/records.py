@@ -521,6 +521,10 @@ def _load_yaml(src: str, path: str) -> Any:
     if "!" in src or "*" in src or len(src) > _ALWAYS_CHECK_CHARS:
         _check_events(src, path)
     try:
+        if "*" in src:
+            # Aliases: PyYAML's builder makes one object per anchor; `_build` would
+            # copy it at every alias (36x a 20,000-node anchor from a 26 KB file).
+            return yaml.load(src, Loader=SafeLoader)
         node = yaml.compose(src, Loader=SafeLoader)
         if node is None:
             return None
