@@ -106,6 +106,7 @@ class Searcher:
         self._lock = asyncio.Lock()
         self._wordnet: WordNet | None = None
         self._stem_cache: dict[str, str] = {}
+        self._rebuild: asyncio.Task[None] | None = None
 
     # -- caches ----------------------------------------------------------
 
@@ -130,10 +131,23 @@ class Searcher:
         return True
 
     async def _ready(self) -> Index:
-        if self._index is None or time.monotonic() - self._checked >= REFRESH_EVERY:
+        if self._index is None:
             await self.refresh()
+        elif time.monotonic() - self._checked >= REFRESH_EVERY and self._rebuild is None:
+            # Rebuild in the background (1-2 s at 100,000 stories) and answer from
+            # the current index meanwhile: a reload must not stall questions.
+            self._checked = time.monotonic()
+            self._rebuild = asyncio.create_task(self._background_refresh())
         assert self._index is not None
         return self._index
+
+    async def _background_refresh(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:
+            log.exception("rebuilding the search index failed; answering from the previous one")
+        finally:
+            self._rebuild = None
 
     # -- ask ---------------------------------------------------------------
 
@@ -226,7 +240,7 @@ class Searcher:
             else:
                 sql = "SELECT rowid, 0 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
                 args = (match, PAGE)
-            rows = await fetch_rows(self.store, sql, args)
+            rows = await fetch_rows(self.store.read, sql, args)
             for rowid, score in rows:
                 i = index.pos.get(rowid)
                 if i is not None and (i not in found or score < found[i]):
@@ -255,7 +269,7 @@ class Searcher:
         texts: dict[int, tuple[str, str, str, str]] = {}
         ids = [index.ids[i] for i in docs]
         rows = await fetch_rows(
-            self.store,
+            self.store.read,
             "SELECT rowid, topics, provider, excerpt, related FROM articles_fts "
             f"WHERE rowid IN ({','.join('?' * len(ids))})",
             ids,
@@ -393,7 +407,7 @@ class Searcher:
         docs: list[int] = []
         if groups:
             rows = await fetch_rows(
-                self.store,
+                self.store.read,
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                 ("{title} : (" + " AND ".join(groups) + ")", limit * 4),
             )

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiosqlite
+
 from bot.query import is_stop, normalize_title, tokenize
 from bot.store import Store
 from bot.vocab import Vocabulary, stem
@@ -99,12 +101,19 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-async def fetch_rows(store: Store, sql: str, args: Sequence[object] = ()) -> list[tuple]:
-    async with store.read.execute(sql, args) as cur:
+async def fetch_rows(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+    async with conn.execute(sql, args) as cur:
         return list(await cur.fetchall())
 
 
 async def load_index(store: Store, generation: int) -> Index:
+    # Its own connection: these scans take a while at 100,000 stories, and
+    # questions on the shared reader must not queue behind them.
+    async with store.extra_reader() as conn:
+        return await _load_index(conn, generation)
+
+
+async def _load_index(store: aiosqlite.Connection, generation: int) -> Index:
     articles = await fetch_rows(
         store,
         "SELECT a.id, a.title, a.link, a.provider_id, a.published_ts, a.quality, a.heat "

@@ -297,6 +297,16 @@ class Store:
             with suppress(Exception):
                 await conn.close()
 
+    @asynccontextmanager
+    async def extra_reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A private read-only connection, for long scans that must not make the
+        shared reader's short queries wait."""
+        conn = await _connect(self.path, readonly=True)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
     async def __aenter__(self) -> Store:
         return self
 
