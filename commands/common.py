@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot.replies import Reply
 from bot.views import NewsView
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
@@ -59,3 +63,13 @@ async def deliver(
         await interaction.followup.send(**kwargs)
     if view is not None:
         view.interaction = interaction
+
+
+async def topic_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete over known topics (prefix and typo-tolerant), at most 25."""
+    try:
+        names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)
+    except Exception:
+        log.exception("topic autocomplete failed for %r", current[:50])
+        return []
+    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import replies
-from commands.common import bot_of, deliver
+from commands.common import bot_of, deliver, topic_choices
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,7 @@ class News(commands.Cog):
     async def topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)
-        except Exception:
-            log.exception("topic autocomplete failed for %r", current[:50])
-            return []
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+        return await topic_choices(interaction, current)
 
     @app_commands.command(name="topics", description="The topics I know, with story counts")
     async def topics(self, interaction: discord.Interaction) -> None:

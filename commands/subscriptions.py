@@ -24,7 +24,7 @@ from bot import discord_sender, render, replies
 from bot import subscriptions as subs
 from bot.app import UserFacingError
 from bot.dispatch import Dispatcher
-from commands.common import bot_of, deliver
+from commands.common import bot_of, deliver, topic_choices
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
@@ -219,12 +219,7 @@ class Subscriptions(commands.Cog):
     async def topic_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)
-        except Exception:
-            log.exception("topic autocomplete failed for %r", current[:50])
-            return []
-        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names[:25]]
+        return await topic_choices(interaction, current)
 
     # -- /unsubscribe ----------------------------------------------------------
 

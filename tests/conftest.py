@@ -7,9 +7,11 @@ self-contained (see tests/standin/ for the implementation).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from tests.standin import StandIn
 
 # --------------------------------------------------------------------------------------
@@ -33,3 +35,16 @@ async def standin() -> AsyncIterator[StandIn]:
     finally:
         await server.stop()
     server.assert_clean()
+
+
+# -- the store ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh, empty store in tmp_path."""
+    s = await Store.open(tmp_path / "store.db")
+    try:
+        yield s
+    finally:
+        await s.close()

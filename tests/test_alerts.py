@@ -8,7 +8,7 @@ import asyncio
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,14 +123,6 @@ def article(title: str, *, hours_ago: float = 1.0, topics: Sequence[str] = ("Com
         topics=tuple(topics),
     )
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "alerts.db")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def add_stories(store: Store, *arts: Article, match_now: bool = True) -> list[int]:

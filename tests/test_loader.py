@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,6 @@ from tests.helpers import (
     write_record,
 )
 from tests.test_records import BAD_RECORDS
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "store.db")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def make_folder(root: Path, n: int, *, prefix: str = "story") -> list[Path]:

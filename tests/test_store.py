@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,15 +20,6 @@ from tests.helpers import (
     needs_corpus,
     record_text,
 )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "store.db")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def story(title: str, url: str | None = None, **fields: object) -> Article:
