@@ -82,19 +82,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-async def open_store(settings: Settings, *, autoload: bool = True, quiet: bool = False) -> Store:
+async def open_store(settings: Settings) -> Store:
     """Open the store; a brand-new one is first filled from the data folder."""
-    fresh = not settings.db_path.exists()
-    store = await Store.open(settings.db_path)
-    needs_data = autoload and (fresh or await store.get_meta("last_load") is None)
-    if needs_data and settings.data_dir.is_dir():
-        report = await load_paths(store, [settings.data_dir], max_bytes=settings.max_record_bytes)
-        if not quiet:
-            print(
-                f"newsbot: new store {settings.db_path}: loaded {settings.data_dir} "
-                f"({report.summary()})",
-                file=sys.stderr,
-            )
+    from bot.newsroom import open_store as open_filled
+
+    store, report = await open_filled(settings)
+    if report is not None:
+        print(
+            f"newsbot: new store {settings.db_path}: loaded {settings.data_dir} ({report.summary()})",
+            file=sys.stderr,
+        )
     return store
 
 

@@ -44,15 +44,11 @@ class Newsroom:
     @classmethod
     async def open(cls, settings: Settings, *, autoload: bool = True) -> Newsroom:
         """Open the store (creating it, and filling a new one from the data folder)."""
-        fresh = not settings.db_path.exists()
-        store = await Store.open(settings.db_path)
+        store, report = await open_store(settings, autoload=autoload)
         room = cls(settings, store)
+        if report is not None:
+            room.last_reload, room.last_reload_at = report, time.time()
         try:
-            if autoload and (fresh or await store.get_meta("last_load") is None):
-                if settings.data_dir.is_dir():
-                    await room.reload()
-                else:
-                    log.warning("data folder %s not found; the store starts empty", settings.data_dir)
             await room.searcher.refresh(force=True)
         except BaseException:
             await store.close()
@@ -143,6 +139,30 @@ class Newsroom:
             last_load=await self.store.get_meta("last_load"),
         )
         return stats
+
+
+async def open_store(settings: Settings, *, autoload: bool = True) -> tuple[Store, LoadReport | None]:
+    """Open the store; one that was never loaded is first filled from the data folder.
+
+    Returns the store and the report of that first load (None when there was none).
+    """
+    fresh = not settings.db_path.exists()
+    store = await Store.open(settings.db_path)
+    try:
+        if not autoload or not (fresh or await store.get_meta("last_load") is None):
+            return store, None
+        if not settings.data_dir.is_dir():
+            log.warning("data folder %s not found; the store starts empty", settings.data_dir)
+            return store, None
+        report = await load_paths(
+            store, [settings.data_dir], max_bytes=settings.max_record_bytes,
+            on_stored=[match_hook(max_age=settings.alert_max_age)],
+        )  # fmt: skip
+        log.info("new store %s: loaded %s (%s)", settings.db_path, settings.data_dir, report.summary())
+        return store, report
+    except BaseException:
+        await store.close()
+        raise
 
 
 async def rescan_forever(room: Newsroom, interval: float, *, on_change: Any = None) -> None:
