@@ -228,6 +228,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from dotenv import load_dotenv
+
+    # `.env` fills in what the environment lacks, for every variable (some, like
+    # NEWSBOT_WORDNET, are read where they are used rather than through Settings).
+    load_dotenv(".env", override=False)
     try:
         settings = _settings(args)
     except ConfigError as exc:
