@@ -18,6 +18,7 @@ from typing import Any
 from bot.config import ConfigError, Settings
 from bot.loader import LoadError, LoadReport, load_paths
 from bot.store import Store, StoreError
+from bot.text import format_bytes
 
 log = logging.getLogger("newsbot")
 
@@ -173,13 +174,6 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     return report.exit_code
 
 
-def format_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -21,6 +21,7 @@ from bot.loader import LoadReport
 from bot.newsroom import Newsroom
 from bot.records import RecordError
 from bot.search import Answer
+from bot.text import format_bytes
 
 MAX_PAGES = 10
 HELP_LINES = (
@@ -173,8 +174,6 @@ def _duration(seconds: float) -> str:
 
 
 async def stats_reply(room: Newsroom, *, latency: float | None = None) -> Reply:
-    from bot.cli import format_bytes
-
     st = await room.stats()
     last = st["last_reload"] or "none since start"
     if st.get("last_reload_at"):

@@ -17,3 +17,13 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded words (letters and digits), punctuation dropped."""
     return _WORD.findall(fold(text))
+
+
+def format_bytes(n: int) -> str:
+    """1536 → '1.5 KiB'."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
