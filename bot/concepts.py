@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from bot.query import Parsed, is_stop, tokenize
 from bot.search_index import Index, TopicEntry
 from bot.vocab import Vocabulary, stem
+from bot.vocab import root as derivational_root
 from bot.wordnet import WordNet
 
 
@@ -47,6 +48,8 @@ class Plan:
 
 SYNONYM_ALTS = 5  # related words added per typed word at most
 USAGE_DAMP = 0.3  # how much everyday English usage lowers a word's weight
+DERIVED = 0.6  # a word of the typed word's derivational family ('computers' ~ compute)
+SPLIT = 0.6  # each part of an unknown compound the store writes apart ('salespeople')
 
 
 def _add(c: Concept, vocab: Vocabulary, words: Iterable[str], factor: float) -> None:
@@ -113,6 +116,10 @@ def build_concepts(index: Index, parsed: Parsed, wn: WordNet | None) -> tuple[li
                 # A real word the store lacks may still be a slip for a name it
                 # has ('gravity' → Gravyty): worth a little, never a correction.
                 _add(c, vocab, vocab.family(near), 0.5)
+            if not fix and (parts := _split(vocab, term)):
+                # A compound the store writes apart ('salespeople' → sales people).
+                for part in parts:
+                    _add(c, vocab, vocab.family(part), SPLIT)
         c.df = min(vocab.n_docs, sum(vocab.df.get(a, 0) for a in core))
         expansion = index.acronyms.get(term)
         if expansion and len(expansion) >= 2:
@@ -123,6 +130,8 @@ def build_concepts(index: Index, parsed: Parsed, wn: WordNet | None) -> tuple[li
             # Generic words have generic neighbours; only specific ones are expanded.
             _add_related(c, index, _related(index, wn, term))
             _add_related(c, index, _prefixed(index, term))
+        # Derivations are the same word's family, even for common words.
+        _add_related(c, index, _derived(index, term))
         out.append(c)
     for a, b in itertools.pairwise(out):
         # Two typed words that are one stored word ('cloud comerce' → cloudcommerce):
@@ -180,6 +189,32 @@ def _prefixed(index: Index, term: str) -> list[tuple[str, float]]:
     if len(root) < 5 or not root.isalpha():
         return []
     return [(w, 0.7) for w in vocab.with_prefix(root, limit=4) if len(w) <= len(root) + 5]
+
+
+def _split(vocab: Vocabulary, term: str) -> tuple[str, str] | None:
+    """Two stored words that make up an unknown typed one, both at least 4 letters
+    and neither a stopword; the split whose rarer half is commonest wins."""
+    if len(term) < 8 or not term.isalpha():
+        return None
+    best: tuple[int, tuple[str, str]] | None = None
+    for cut in range(4, len(term) - 3):
+        a, b = term[:cut], term[cut:]
+        if is_stop(a) or is_stop(b):
+            continue
+        da, db = vocab.df.get(a, 0), vocab.df.get(b, 0)
+        if da and db and (best is None or min(da, db) > best[0]):
+            best = (min(da, db), (a, b))
+    return best[1] if best else None
+
+
+def _derived(index: Index, term: str) -> list[tuple[str, float]]:
+    """Stored words of the typed word's derivational family ('computers' ~ compute,
+    'agree' ~ agreement), at a discount: derivations can drift in meaning."""
+    key = derivational_root(term)
+    if len(key) < 4 or key == term:
+        return []
+    return [(w, DERIVED) for w in index.vocab.with_prefix(key, limit=12)
+            if w != term and derivational_root(w) == key]
 
 
 def _add_related(c: Concept, index: Index, related: list[tuple[str, float]]) -> None:
