@@ -110,22 +110,24 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
-def questions(db: Path, count: int, seed: int) -> list[str]:
-    """Questions as people type them in a server: keywords, questions, typos, topics."""
-    rng = random.Random(seed)
+def sample_titles(db: Path, count: int, rng: random.Random) -> tuple[list[str], list[str]]:
+    """`count` random stored titles, and every topic name."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         (n,) = conn.execute("SELECT count(*) FROM articles").fetchone()
         ids = rng.sample(range(1, n + 1), min(n, count))
-        titles = [
-            t
-            for (t,) in conn.execute(
-                f"SELECT title FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids
-            )
-        ]
+        marks = ",".join("?" * len(ids))
+        titles = [t for (t,) in conn.execute(f"SELECT title FROM articles WHERE id IN ({marks})", ids)]
         topics = [t for (t,) in conn.execute("SELECT name FROM topics")]
     finally:
         conn.close()
+    return titles, topics
+
+
+def questions(db: Path, count: int, seed: int) -> list[str]:
+    """Questions as people type them in a server: keywords, questions, typos, topics."""
+    rng = random.Random(seed)
+    titles, topics = sample_titles(db, count, rng)
     real = [e["q"] for e in yaml.safe_load(QUERY_SET.read_text(encoding="utf-8"))]
     out: list[str] = []
     for title in titles:
@@ -150,18 +152,7 @@ def questions(db: Path, count: int, seed: int) -> list[str]:
 def prefixes(questions_: Sequence[str], db: Path, count: int, seed: int) -> list[str]:
     """What is in the box while typing: title starts, question starts, a few empty boxes."""
     rng = random.Random(seed + 1)
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        (n,) = conn.execute("SELECT count(*) FROM articles").fetchone()
-        ids = rng.sample(range(1, n + 1), min(n, count))
-        titles = [
-            t
-            for (t,) in conn.execute(
-                f"SELECT title FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids
-            )
-        ]
-    finally:
-        conn.close()
+    titles, _ = sample_titles(db, count, rng)
     out: list[str] = []
     for i in range(count):
         if i % 20 == 0:
