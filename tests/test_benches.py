@@ -1,0 +1,43 @@
+"""Every benchmark runs at a small size and prints its figures (CI proves they work;
+the big sizes are run by hand, see README)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import CORPUS, PROJECT_ROOT
+
+CASES = [
+    (["bench.load", "--sizes", "500", "--cache", "{tmp}"], ["stories/s", "x floor"]),
+    (["bench.search", "--sizes", "1000", "--questions", "60"], ["p99", "WRatio"]),
+    (["bench.alerts", "--small"], ["msg/s", "429"]),
+    (["bench.discord", "--stories", "500"], ["news during reload", "autocomplete"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), CASES, ids=[c[0][0] for c in CASES])
+def test_benchmark_runs_small(argv: list[str], expected: list[str], tmp_path) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = subprocess.run(
+        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    # A bench exits 1 when a target is missed; targets are set for big stores, so at
+    # this size only a crash (traceback, other codes) is a failure.
+    assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    for text in expected:
+        assert text in proc.stdout, f"{text!r} missing from {args[0]} output"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
+def test_relevance_benchmark_runs_small() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.relevance", "--distractors", "200"], cwd=PROJECT_ROOT,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "overall" in proc.stdout and "wratio" in proc.stdout.lower()
