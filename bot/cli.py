@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -151,15 +152,9 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         bar, update = _progress_bar()
         hook = match_hook(max_age=settings.alert_max_age)
         try:
-            if bar is not None:
-                with bar:
-                    report = await load_paths(
-                        store, args.paths, prune=args.prune, progress=update, on_stored=[hook],
-                        max_bytes=settings.max_record_bytes, workers=args.workers,
-                    )  # fmt: skip
-            else:
+            with bar if bar is not None else contextlib.nullcontext():
                 report = await load_paths(
-                    store, args.paths, prune=args.prune, on_stored=[hook],
+                    store, args.paths, prune=args.prune, progress=update, on_stored=[hook],
                     max_bytes=settings.max_record_bytes, workers=args.workers,
                 )  # fmt: skip
         except LoadError as exc:
@@ -172,8 +167,6 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         print("newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr)
         return 2
     return report.exit_code
-
-
 
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:

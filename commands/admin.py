@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import replies
 from bot.app import UserFacingError, admin_only, publish
 from bot.store import StoreBusy
-from commands.common import bot_of, deliver
+from commands.common import bot_of, deliver, ready
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
         bot = bot_of(interaction)
         room = bot.room
         if room.reloading:
-            await deliver_now(interaction, replies.busy_reply(room.reload_running_for))
+            await deliver(interaction, ready(replies.busy_reply(room.reload_running_for)))
             return
         # A reload of thousands of files takes seconds: acknowledge first.
         await interaction.response.defer(thinking=True, ephemeral=True)
@@ -65,10 +65,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
         where = "this server" if guild_id else "every server (may take up to an hour to show)"
         reply = replies.message_reply("Commands synced", f"{len(synced)} commands published to {where}.")
         await interaction.followup.send(**reply.send_kwargs())
-
-
-async def deliver_now(interaction: discord.Interaction, reply: replies.Reply) -> None:
-    await interaction.response.send_message(**reply.send_kwargs())
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -34,6 +34,11 @@ def _view_for(reply: Reply, timeout: float) -> NewsView | None:
     return view if view.children else None
 
 
+async def ready(reply: Reply) -> Reply:
+    """An already-built reply, in the awaitable form `deliver` takes."""
+    return reply
+
+
 async def deliver(
     interaction: discord.Interaction, work: Awaitable[Reply], *, ephemeral_wait: bool = False
 ) -> None:

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import replies
-from commands.common import bot_of, deliver, topic_choices
+from commands.common import bot_of, deliver, ready, topic_choices
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,7 @@ class News(commands.Cog):
 
     @app_commands.command(name="help", description="What I can do")
     async def help(self, interaction: discord.Interaction) -> None:
-        async def make() -> replies.Reply:
-            return replies.help_reply()
-
-        await deliver(interaction, make())
+        await deliver(interaction, ready(replies.help_reply()))
 
 
 async def setup(bot: commands.Bot) -> None:
