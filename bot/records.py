@@ -637,6 +637,9 @@ def parse_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> Ar
 # Finding files
 
 
+NOT_REGULAR = "not a regular file (a pipe, socket or device); skipped"
+
+
 @dataclass(slots=True)
 class Scan:
     files: list[str]
@@ -661,6 +664,8 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]]) -> Scan:
                 files.append(str(p))
             elif p.is_symlink():
                 errors.append(RecordError(p, "broken or looping symbolic link"))
+            elif p.exists():
+                errors.append(RecordError(p, NOT_REGULAR))
             else:
                 errors.append(RecordError(p, "no such file or folder"))
         except OSError as exc:
@@ -704,5 +709,9 @@ def _walk(root: Path, seen: set[tuple[int, int]], errors: list[RecordError]) -> 
                     yield entry.path
             elif entry.is_symlink():
                 errors.append(RecordError(entry.path, "broken or looping symbolic link"))
+            elif entry.name.lower().endswith(RECORD_SUFFIXES):
+                # Named like a record but a pipe, socket or device: opening it could
+                # block the load forever, so it is reported, never read.
+                errors.append(RecordError(entry.path, NOT_REGULAR))
         except OSError as exc:
             errors.append(RecordError(entry.path, f"cannot read: {exc.strerror or exc}"))

@@ -506,6 +506,7 @@ async def test_hostile_folder_loads_the_good_and_names_the_bad(tmp_path: Path) -
     assert "tag" in reasons["tag.md"]
     assert "NUL" in reasons["binary.md"]
     assert "limit" in reasons["big.md"]
+    assert "not a regular file" in reasons["fifo.md"]  # named, never opened
     # Scanned: the 2 good, inside.md, and the 4 regular bad files; never the FIFO.
     assert report.files == 7
     assert all(str(e) == f"{e.path}: {e.reason}" for e in report.rejected)
@@ -588,3 +589,13 @@ def test_cli_load_names_each_rejection_and_exits_3_then_2(tmp_path: Path) -> Non
     assert db_query(tmp_path / "s.db", "SELECT count(*) FROM articles") == [(2,)]
     with sqlite3.connect(tmp_path / "s.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_pipe_given_by_name_is_named_not_read(tmp_path: Path) -> None:
+    pipe = tmp_path / "incoming.md"
+    os.mkfifo(pipe)
+    async with await Store.open(tmp_path / "s.db") as store:
+        report = await asyncio.wait_for(load_paths(store, [pipe]), timeout=30)
+    [err] = report.rejected
+    assert err.path == str(pipe) and "not a regular file" in err.reason
+    assert report.added == 0 and report.exit_code != 0
