@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.newsroom import Newsroom, rescan_forever
 from bot.render import plain
 from bot.store import StoreBusy, StoreError
+from bot.views import EXPIRED, PAGER_IDS
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ class NewsBot(commands.AutoShardedBot):
         self._own_room = room is None
         self._tasks: list[asyncio.Task[Any]] = []
         self.new_story_listeners: list[Callable[[], Awaitable[Any]]] = []
+        self.live_pagers: set[int] = set()  # messages whose Previous/Next work (bot.views)
 
     @property
     def room(self) -> Newsroom:
@@ -218,6 +220,17 @@ class NewsBot(commands.AutoShardedBot):
         await super().close()
         if self._room is not None and self._own_room:
             await self._room.close()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A Previous/Next press on a pager this process no longer holds (timed out,
+        or sent before a restart): say so, where Discord would only say "failed"."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = (interaction.data or {}).get("custom_id")
+        message = interaction.message
+        if custom_id in PAGER_IDS and message is not None and message.id not in self.live_pagers:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(EXPIRED, ephemeral=True)
 
     async def on_ready(self) -> None:
         user = self.user

@@ -12,15 +12,33 @@ from bot.replies import NewsPager, Reply
 
 log = logging.getLogger(__name__)
 
+PREV_ID, NEXT_ID = "newsbot:news:prev", "newsbot:news:next"
+PAGER_IDS = frozenset({PREV_ID, NEXT_ID})
+EXPIRED = ("These results have expired (the buttons timed out or the bot restarted); "
+           "ask again with `/news`.")
+
 
 class NewsView(discord.ui.View):
-    """Link buttons of the story shown, plus Previous/Next when there is more than one hit."""
+    """Link buttons of the story shown, plus Previous/Next when there is more than one hit.
 
-    def __init__(self, reply: Reply, *, timeout: float) -> None:
+    `live` holds the ids of messages whose pager is alive in this process, so
+    that a press on any other pager gets `EXPIRED` (see NewsBot.on_interaction)
+    rather than Discord's bare "This interaction failed".
+    """
+
+    def __init__(self, reply: Reply, *, timeout: float, live: set[int] | None = None) -> None:
         super().__init__(timeout=timeout)
         self.pager: NewsPager | None = reply.pager
         self.interaction: discord.Interaction | None = None  # the one whose message we edit
+        self.live = live if live is not None else set()
+        self.message_id: int | None = None
         self._build(reply)
+
+    def attach(self, message_id: int | None) -> None:
+        """The message the view was sent with: its pager is live until the timeout."""
+        self.message_id = message_id
+        if message_id is not None and self.pager is not None:
+            self.live.add(message_id)
 
     def _build(self, reply: Reply) -> None:
         self.clear_items()
@@ -28,11 +46,11 @@ class NewsView(discord.ui.View):
         if pager is not None and pager.total > 1:
             prev_btn: discord.ui.Button[NewsView] = discord.ui.Button(
                 label="◀ Previous", style=discord.ButtonStyle.secondary,
-                custom_id="newsbot:news:prev", disabled=pager.index == 0, row=0,
+                custom_id=PREV_ID, disabled=pager.index == 0, row=0,
             )  # fmt: skip
             next_btn: discord.ui.Button[NewsView] = discord.ui.Button(
                 label="Next ▶", style=discord.ButtonStyle.primary,
-                custom_id="newsbot:news:next", disabled=pager.index >= pager.total - 1, row=0,
+                custom_id=NEXT_ID, disabled=pager.index >= pager.total - 1, row=0,
             )  # fmt: skip
             prev_btn.callback = self._prev  # type: ignore[method-assign]
             next_btn.callback = self._next  # type: ignore[method-assign]
@@ -76,6 +94,7 @@ class NewsView(discord.ui.View):
     async def on_timeout(self) -> None:
         # Paging state lives in this process only; after the timeout the
         # buttons would do nothing, so show them disabled (link buttons stay).
+        self.live.discard(self.message_id)  # type: ignore[arg-type]
         for item in self.children:
             if isinstance(item, discord.ui.Button) and item.style is not discord.ButtonStyle.link:
                 item.disabled = True

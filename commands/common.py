@@ -27,10 +27,10 @@ def bot_of(interaction: discord.Interaction) -> NewsBot:
     return interaction.client  # type: ignore[return-value]
 
 
-def _view_for(reply: Reply, timeout: float) -> NewsView | None:
+def _view_for(reply: Reply, timeout: float, live: set[int]) -> NewsView | None:
     if not reply.buttons and reply.pager is None:
         return None
-    view = NewsView(reply, timeout=timeout)
+    view = NewsView(reply, timeout=timeout, live=live)
     return view if view.children else None
 
 
@@ -53,21 +53,23 @@ async def deliver(
         await interaction.response.defer(thinking=True, ephemeral=ephemeral_wait)
         deferred = True
     reply = await task
-    timeout = bot_of(interaction).settings.page_timeout
-    view = _view_for(reply, timeout)
+    bot = bot_of(interaction)
+    view = _view_for(reply, bot.settings.page_timeout, bot.live_pagers)
     kwargs: dict[str, Any] = reply.send_kwargs()
     if view is not None:
         kwargs["view"] = view
+    message_id: int | None
     if not deferred:
-        await interaction.response.send_message(**kwargs)
-    elif reply.ephemeral and not ephemeral_wait:
-        # The public "thinking…" message cannot turn private: replace it.
-        await interaction.delete_original_response()
-        await interaction.followup.send(**kwargs)
+        sent = await interaction.response.send_message(**kwargs)
+        message_id = sent.message_id
     else:
-        await interaction.followup.send(**kwargs)
+        if reply.ephemeral and not ephemeral_wait:
+            # The public "thinking…" message cannot turn private: replace it.
+            await interaction.delete_original_response()
+        message_id = (await interaction.followup.send(wait=True, **kwargs)).id
     if view is not None:
         view.interaction = interaction
+        view.attach(message_id)
 
 
 async def topic_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

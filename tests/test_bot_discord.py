@@ -203,6 +203,44 @@ async def test_pager_buttons_are_disabled_after_the_timeout(start_newsbot: Start
     assert all(b["disabled"] for b in by_custom_id(message["components"]).values())
 
 
+async def test_a_pager_from_before_a_restart_says_it_expired(
+    start_newsbot: StartNewsBot, standin: StandIn
+) -> None:
+    async with start_newsbot() as first:
+        it, cb = await first.answer("news", {"query": "facial recognition"})
+        assert by_custom_id(cb.json["data"]["components"])[NEXT]["disabled"] is False
+        shown = standin.messages[it.original_message_id]["embeds"][0]["title"]
+        _, turned = await first.press(it.original_message_id, NEXT)
+        assert turned.json["type"] == 7  # live: the page turns
+    async with start_newsbot() as second:  # the same message, a new bot process
+        _, pressed = await second.press(it.original_message_id, NEXT)
+        # A live pager keeps working beside the dead one.
+        fresh, _ = await second.answer("news", {"query": "facial recognition"})
+        _, turned = await second.press(fresh.original_message_id, NEXT)
+    assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
+    assert "expired" in pressed.json["data"]["content"] and "/news" in pressed.json["data"]["content"]
+    assert turned.json["type"] == 7
+    assert standin.messages[it.original_message_id]["embeds"][0]["title"] != shown  # page 2 stays
+
+
+async def test_a_pager_whose_buttons_could_not_be_disabled_says_it_expired(
+    start_newsbot: StartNewsBot, standin: StandIn
+) -> None:
+    # Tokens live 0.2 s here (Discord: 15 min), so disabling the buttons at the
+    # 0.5 s timeout fails and they stay pressable: a press must still get an answer.
+    standin.followup_ttl = 0.2
+    async with start_newsbot(page_timeout=0.5) as h:
+        it, _ = await h.answer("news", {"query": "facial recognition"})
+        await asyncio.sleep(1.0)
+        assert by_custom_id(standin.messages[it.original_message_id]["components"])[NEXT][
+            "disabled"
+        ] is False
+        _, pressed = await h.press(it.original_message_id, NEXT)
+        assert not h.bot.live_pagers
+    assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
+    assert "expired" in pressed.json["data"]["content"]
+
+
 async def test_buttons_are_disabled_even_when_the_question_token_expired(
     start_newsbot: StartNewsBot, standin: StandIn
 ) -> None:
