@@ -94,7 +94,8 @@ class NewsView(discord.ui.View):
     async def on_timeout(self) -> None:
         # Paging state lives in this process only; after the timeout the
         # buttons would do nothing, so show them disabled (link buttons stay).
-        self.live.discard(self.message_id)  # type: ignore[arg-type]
+        if self.message_id is not None:
+            self.live.discard(self.message_id)
         for item in self.children:
             if isinstance(item, discord.ui.Button) and item.style is not discord.ButtonStyle.link:
                 item.disabled = True
