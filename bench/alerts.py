@@ -36,12 +36,12 @@ from typing import Any
 import discord
 
 from bench.corpusgen import generate_articles, generate_records, write_records
-from bot import alerts
-from bot import subscriptions as subs
-from bot.discord_sender import DiscordSender
-from bot.dispatch import Dispatcher
-from bot.loader import load_paths
-from bot.store import Store
+from bot.core.alerts import matching as alerts
+from bot.core.alerts import subscriptions as subs
+from bot.core.alerts.dispatch import Dispatcher
+from bot.core.loader import load_paths
+from bot.core.store.sqlite import Store
+from bot.discord_app.sender import DiscordSender
 from tests.standin import StandIn, run_bot
 
 TARGET_MATCH_SHARE = 0.25

@@ -44,7 +44,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from bot.records import Article, RecordError, article_from_mapping, parse_file, scan_paths
+from bot.core.records import Article, RecordError, article_from_mapping, parse_file, scan_paths
 
 # ---------------------------------------------------------------------------
 # Vocabulary. Weights follow the real corpus, smoothed so rare topics still

@@ -38,10 +38,10 @@ import yaml
 
 from bench.corpusgen import generate_records, write_records
 from bench.stores import cache_dir
-from bot.app import NewsBot, publish
-from bot.config import Settings
-from bot.loader import load_paths
-from bot.store import Store
+from bot.core.loader import load_paths
+from bot.core.settings import Settings
+from bot.core.store.sqlite import Store
+from bot.discord_app.bot import NewsBot, publish
 from tests.standin import StandIn, run_bot
 
 RECIPE = "v1"  # bump when the way the store is built changes

@@ -106,8 +106,8 @@ CHILD = r"""
 import asyncio, json, resource, sys, time
 
 async def main(db, folder, workers):
-    from bot.loader import load_paths
-    from bot.store import Store
+    from bot.core.loader import load_paths
+    from bot.core.store.sqlite import Store
     t0 = time.perf_counter()
     store = await Store.open(db)
     try:

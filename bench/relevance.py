@@ -39,10 +39,10 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 
 from bench.corpusgen import generate_articles, load_real
-from bot.query import fts_string, tokenize
-from bot.records import canonical_url
-from bot.search import Searcher
-from bot.store import Store
+from bot.core.records import canonical_url
+from bot.core.search.query import fts_string, tokenize
+from bot.core.search.searcher import Searcher
+from bot.core.store.sqlite import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "smartable"

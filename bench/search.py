@@ -26,9 +26,9 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 
 from bench.stores import cached_store
-from bot.query import is_stop, tokenize
-from bot.search import Searcher
-from bot.store import Store
+from bot.core.search.query import is_stop, tokenize
+from bot.core.search.searcher import Searcher
+from bot.core.store.sqlite import Store
 
 TARGET_P99_MS = 15.0
 TARGET_SPEEDUP = 50.0

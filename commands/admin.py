@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import replies
-from bot.app import UserFacingError, admin_only, publish
-from bot.store import StoreBusy
+from bot.core.store.sqlite import StoreBusy
+from bot.discord_app.bot import UserFacingError, admin_only, publish
+from bot.replies import answers as replies
 from commands.common import bot_of, deliver, ready
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.replies import Reply
-from bot.views import NewsView
+from bot.discord_app.views import NewsView
+from bot.replies.answers import Reply
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from bot.app import NewsBot
+    from bot.discord_app.bot import NewsBot
 
 # Discord allows 3 s before the first response; defer well before that so a
 # slow answer (a cold cache after a big reload) still arrives.

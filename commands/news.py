@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import replies
+from bot.replies import answers as replies
 from commands.common import bot_of, deliver, ready, topic_choices
 
 log = logging.getLogger(__name__)

@@ -20,14 +20,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import discord_sender, render, replies
-from bot import subscriptions as subs
-from bot.app import UserFacingError
-from bot.dispatch import Dispatcher
+from bot.core.alerts import subscriptions as subs
+from bot.core.alerts.dispatch import Dispatcher
+from bot.discord_app import sender as discord_sender
+from bot.discord_app.bot import UserFacingError
+from bot.replies import answers as replies
+from bot.replies import render
 from commands.common import bot_of, deliver, topic_choices
 
 if TYPE_CHECKING:
-    from bot.app import NewsBot
+    from bot.discord_app.bot import NewsBot
 
 log = logging.getLogger(__name__)
 

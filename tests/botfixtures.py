@@ -42,9 +42,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import NewsBot, publish
-from bot.config import Settings
-from bot.newsroom import Newsroom
+from bot.core.newsroom import Newsroom
+from bot.core.settings import Settings
+from bot.discord_app.bot import NewsBot, publish
 from tests.helpers import DATA_DIR, write_record
 from tests.standin import DispatchedInteraction, RecordedRequest, StandIn, run_bot
 

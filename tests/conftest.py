@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.core.store.sqlite import Store
 from tests.standin import StandIn
 
 # --------------------------------------------------------------------------------------

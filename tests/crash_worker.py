@@ -45,9 +45,9 @@ def say(line: str) -> None:
 
 
 async def load(db: str, paths: list[str]) -> int:
-    from bot.alerts import match_hook
-    from bot.loader import load_paths
-    from bot.store import Store
+    from bot.core.alerts.matching import match_hook
+    from bot.core.loader import load_paths
+    from bot.core.store.sqlite import Store
 
     store = await Store.open(db)
     try:
@@ -81,7 +81,7 @@ class FakeDiscord:
     async def send(
         self, target: object, articles: Sequence[object], *, topic: str, nonce: str
     ) -> object:
-        from bot.dispatch import SendResult
+        from bot.core.alerts.dispatch import SendResult
 
         ids = tuple(a.id for a in articles)  # type: ignore[attr-defined]
         if nonce in self.by_nonce:
@@ -104,9 +104,9 @@ class FakeDiscord:
 
 
 async def dispatch(db: str, log_path: str, pause: float, pause_at: int) -> int:
-    from bot import alerts
-    from bot.dispatch import Dispatcher, Pacer
-    from bot.store import Store
+    from bot.core.alerts import matching as alerts
+    from bot.core.alerts.dispatch import Dispatcher, Pacer
+    from bot.core.store.sqlite import Store
 
     store = await Store.open(db)
     try:
@@ -144,7 +144,7 @@ def newsbot_against(api_base: str, gateway: str, argv: list[str]) -> int:
 
     discord.http.Route.BASE = api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    from bot.cli import main as cli_main
+    from bot.cli.main import main as cli_main
 
     return cli_main(argv)
 
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
     if mode == "load":
         return asyncio.run(load(db, rest))
     if mode == "cli":
-        from bot.cli import main as cli_main
+        from bot.cli.main import main as cli_main
 
         say("start")
         return cli_main(["load", *rest, "--db", db])

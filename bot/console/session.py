@@ -1,0 +1,363 @@
+"""`newsbot console`: the bot's commands in a terminal, no Discord needed.
+
+Each command builds the very `Reply` (embeds and buttons) that the slash
+command sends (`bot/replies.py`); this module only prints it. Text from
+articles is printed as plain `rich.text.Text`, never as markup, so a title
+cannot restyle the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+from rapidfuzz import process
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.console.alerts import CONSOLE_USER_ID
+from bot.core.newsroom import Newsroom, rescan_forever
+from bot.core.settings import Settings
+from bot.core.store.sqlite import StoreBusy
+from bot.replies import answers as replies
+from bot.replies import render
+from bot.replies.answers import NewsPager, Reply
+
+log = logging.getLogger(__name__)
+
+
+DEMO_COMMAND = "/news ibm facial recognition human rights"
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]+)\)")
+
+
+# -- printing a Reply -----------------------------------------------------------
+
+
+def _links_to_text(value: str) -> str:
+    """Markdown links as 'text <url>' (a terminal shows both), then unescaped."""
+    return render.unescape(_MD_LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", value)).replace(
+        "**", ""
+    )
+
+
+def embed_panel(embed: discord.Embed) -> Panel:
+    """One embed as a rich Panel: title, link, author, text, fields, image, time, footer."""
+    d = embed.to_dict()
+    body: list[Any] = []
+    author = d.get("author") or {}
+    if author.get("name"):
+        line = Text(author["name"], style="bold cyan")
+        if author.get("url"):
+            line.append(f"  {author['url']}", style="dim")
+        body.append(line)
+    if d.get("url"):
+        body.append(Text(d["url"], style="underline blue"))
+    if d.get("description"):
+        body.append(Text(""))
+        body.append(Text(_links_to_text(d["description"])))
+    for f in d.get("fields") or []:
+        body.append(Text(""))
+        body.append(Text(_links_to_text(f["name"]), style="bold"))
+        body.append(Text(_links_to_text(f["value"])))
+    for key, label in (("image", "image"), ("thumbnail", "thumbnail")):
+        if (d.get(key) or {}).get("url"):
+            body.append(Text(f"{label}: {d[key]['url']}", style="dim"))
+    meta = []
+    if d.get("timestamp"):
+        meta.append(_when(d["timestamp"]))
+    if (d.get("footer") or {}).get("text"):
+        meta.append(d["footer"]["text"])
+    if meta:
+        body.append(Text(""))
+        body.append(Text(" · ".join(meta), style="dim"))
+    title = Text(_links_to_text(d.get("title") or ""), style="bold")
+    colour = d.get("color")
+    border = f"#{colour:06x}" if isinstance(colour, int) else "white"
+    return Panel(Group(*body), title=title, title_align="left", border_style=border, expand=True)
+
+
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
+@dataclass(slots=True)
+class Action:
+    """A numbered thing the user can do next: open a link, or page."""
+
+    label: str
+    url: str | None = None
+
+
+def reply_actions(reply: Reply) -> list[Action]:
+    actions = [Action(b.label or "link", b.url) for b in reply.buttons if b.url]
+    pager = reply.pager
+    if pager is not None and pager.total > 1:
+        if pager.index > 0:
+            actions.append(Action("◀ Previous (type: prev)"))
+        if pager.index < pager.total - 1:
+            actions.append(Action("Next ▶ (type: next)"))
+    return actions
+
+
+def print_reply(console: Console, reply: Reply) -> list[Action]:
+    for embed in reply.embeds:
+        console.print(embed_panel(embed))
+    actions = reply_actions(reply)
+    numbered = [a for a in actions if a.url]
+    for i, a in enumerate(numbered, start=1):
+        line = Text(f"  [{i}] {a.label}", style="bold")
+        line.append(f"  {a.url}", style="dim")
+        console.print(line)
+    paging = [a.label for a in actions if not a.url]
+    if paging:
+        console.print(Text("  " + "   ".join(paging), style="bold"))
+    return numbered
+
+
+# -- the command loop ---------------------------------------------------------------
+
+
+Handler = Callable[["ConsoleSession", str], Awaitable[None]]
+COMMANDS: dict[str, tuple[str, str]] = {
+    "news": ("/news <question>", "the story that best answers your question"),
+    "latest": ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
+    "topics": ("/topics", "topics with story counts"),
+    "subscribe": ("/subscribe <topic> [keywords=a,b] [min_quality=N]", "alert me when a story arrives"),
+    "unsubscribe": ("/unsubscribe <topic or id>", "stop an alert"),
+    "subscriptions": ("/subscriptions", "my alerts"),
+    "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
+    "help": ("/help", "this list"),
+}
+WORDS = ("next", "prev", "open N", "quit")
+
+
+class ConsoleSession:
+    def __init__(self, room: Newsroom, console: Console) -> None:
+        self.room = room
+        self.console = console
+        self.pager: NewsPager | None = None
+        self.links: list[Action] = []
+        self.alerts: Any = None  # the alert dispatcher, when subscriptions are available
+
+    def show(self, reply: Reply) -> None:
+        self.links = print_reply(self.console, reply)
+        if reply.pager is not None:
+            self.pager = reply.pager
+
+    def hint(self, text: str) -> None:
+        self.console.print(Text(text, style="yellow"))
+
+    async def run_line(self, line: str) -> bool:
+        """Run one input line. Returns False when the user wants to leave."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        low = word.lower()
+        if low in ("quit", "exit", "/quit", "/exit", "q"):
+            return False
+        if low in ("next", "n", "prev", "p", "previous"):
+            await self._page(+1 if low in ("next", "n") else -1)
+            return True
+        if low == "open" or low.isdigit():
+            self._open(rest if low == "open" else low)
+            return True
+        name = low.lstrip("/")
+        if name not in COMMANDS:
+            self._unknown(word)
+            return True
+        try:
+            await getattr(self, f"cmd_{name}")(rest.strip())
+        except StoreBusy:
+            self.hint("A reload is already running; try again when it has finished.")
+        except Exception:  # the console must survive anything a command does
+            log.exception("command %s failed", name)
+            self.hint(f"/{name} failed; details are in the log.")
+        return True
+
+    def _unknown(self, word: str) -> None:
+        name = word.lower().lstrip("/")
+        best = process.extractOne(name, list(COMMANDS), score_cutoff=60)
+        if best:
+            usage = COMMANDS[best[0]][0]
+            self.hint(f"Unknown command {word!r}; did you mean /{best[0]}?  Usage: {usage}")
+        else:
+            self.hint(f"Unknown command {word!r}. Type /help for the list.")
+
+    async def _page(self, step: int) -> None:
+        if self.pager is None or self.pager.total < 2:
+            self.hint("Nothing to page through; ask something with /news first.")
+            return
+        self.show(await self.pager.move(step))
+
+    def _open(self, arg: str) -> None:
+        if not arg.strip().isdigit() or not (1 <= int(arg) <= len(self.links)):
+            self.hint(f"Usage: open N, with N from 1 to {len(self.links)}" if self.links else "No links to open.")
+            return
+        action = self.links[int(arg) - 1]
+        self.console.print(Text(f"{action.label}: {action.url}"))
+        import webbrowser
+
+        if sys.stdout.isatty():
+            webbrowser.open(action.url or "")
+
+    # -- commands (same replies as the slash commands) ------------------------
+
+    async def cmd_news(self, rest: str) -> None:
+        if not rest:
+            self.hint("Usage: /news <question>, e.g. /news ibm facial recognition")
+            return
+        self.show(await replies.news_reply(self.room, rest, owner_id=CONSOLE_USER_ID))
+
+    async def cmd_latest(self, rest: str) -> None:
+        words = rest.split()
+        count = 5
+        if words and words[-1].isdigit():
+            count = int(words.pop())
+        self.show(await replies.latest_reply(self.room, " ".join(words) or None, count))
+
+    async def cmd_topics(self, rest: str) -> None:
+        self.show(await replies.topics_reply(self.room))
+
+    async def cmd_help(self, rest: str) -> None:
+        self.show(replies.help_reply())
+        self.console.print(Text("In the console also: " + ", ".join(WORDS), style="dim"))
+
+    async def cmd_admin(self, rest: str) -> None:
+        sub = rest.split()[0].lower() if rest.split() else ""
+        if sub == "reload":
+            report = await self.room.reload(wait=False)
+            self.show(replies.reload_reply(report))
+            if report.changed:
+                await self.deliver_alerts()
+        elif sub == "stats":
+            self.show(await replies.stats_reply(self.room))
+        elif sub == "sync":
+            self.hint("/admin sync publishes commands to Discord; run `newsbot sync` with a token.")
+        else:
+            self.hint("Usage: /admin reload | /admin stats")
+
+    async def cmd_subscribe(self, rest: str) -> None:
+        from bot.console import alerts as console_alerts
+
+        await console_alerts.subscribe(self, rest)
+
+    async def cmd_unsubscribe(self, rest: str) -> None:
+        from bot.console import alerts as console_alerts
+
+        await console_alerts.unsubscribe(self, rest)
+
+    async def cmd_subscriptions(self, rest: str) -> None:
+        from bot.console import alerts as console_alerts
+
+        await console_alerts.list_subscriptions(self)
+
+    async def deliver_alerts(self) -> None:
+        from bot.console import alerts as console_alerts
+
+        await console_alerts.deliver(self)
+
+
+def parse_options(rest: str) -> tuple[str, dict[str, str]]:
+    """'Computer Vision keywords=a,b min_quality=50' → ('Computer Vision', {...})."""
+    try:
+        parts = shlex.split(rest)
+    except ValueError:
+        parts = rest.split()
+    plain_words, opts = [], {}
+    for p in parts:
+        key, eq, value = p.partition("=")
+        if eq and key.isidentifier():
+            opts[key.lower()] = value
+        else:
+            plain_words.append(p)
+    return " ".join(plain_words), opts
+
+
+# -- entry point ------------------------------------------------------------------
+
+
+def make_console(no_color: bool = False) -> Console:
+    return Console(no_color=no_color or not sys.stdout.isatty(), highlight=False, soft_wrap=False)
+
+
+async def _interactive(session: ConsoleSession, history: Path) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    try:
+        prompt: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
+    except OSError:
+        prompt = PromptSession()
+    while True:
+        try:
+            line = await prompt.prompt_async("newsbot> ")
+        except (EOFError, KeyboardInterrupt):
+            return
+        if not await session.run_line(line):
+            return
+
+
+async def _piped(session: ConsoleSession) -> None:
+    # Lines from a pipe: read in a thread so background alerts keep flowing.
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        if not await session.run_line(line):
+            return
+
+
+async def run_console(args: Any, settings: Settings) -> int:
+    console = make_console(getattr(args, "no_color", False))
+    room = await Newsroom.open(settings)
+    session = ConsoleSession(room, console)
+    tasks: list[asyncio.Task[Any]] = []
+    main_job = getattr(args, "command", None) is None  # plain `newsbot`, no token
+    try:
+        commands = list(getattr(args, "command_lines", None) or [])
+        if main_job:
+            commands = [DEMO_COMMAND]  # show one full answer first, then how to go on
+        if commands and (not main_job or not sys.stdin.isatty()):
+            for line in commands:
+                if not await session.run_line(line):
+                    break
+            if main_job:
+                console.print(Text(
+                    "\nThat was the console over the bundled data. Run `newsbot console` in a "
+                    "terminal to ask more (/help lists the commands), or set DISCORD_TOKEN to "
+                    "run the bot on Discord (see README.md).", style="dim",
+                ))  # fmt: skip
+            return 0
+        if settings.rescan_seconds > 0:
+            tasks.append(asyncio.create_task(rescan_forever(
+                room, settings.rescan_seconds, on_change=lambda _r: session.deliver_alerts()
+            )))  # fmt: skip
+        console.print(Text(
+            f"newsbot console: {(await room.store.stats())['stories']} stories. "
+            "Type /help for commands, quit to leave. Try: " + DEMO_COMMAND, style="bold",
+        ))  # fmt: skip
+        if main_job:
+            await session.run_line(DEMO_COMMAND)
+        if sys.stdin.isatty():
+            await _interactive(session, settings.db_path.parent / ".console_history")
+        else:
+            await _piped(session)
+        return 0
+    finally:
+        for t in tasks:
+            t.cancel()
+        await room.close()

@@ -1,0 +1,541 @@
+"""The alert dispatcher: pending outbox rows → messages, paced, retried, never twice.
+
+It knows nothing of Discord: a *sender* (`Sender`) delivers one message to one
+target and either returns which stories made it into the message or raises a
+`DeliveryError` of a known kind. `bot.discord_sender` is the Discord one; the
+terminal console has its own.
+
+Per target (a channel, or a user's DMs) one worker drains the queue in
+publication order, one digest message at a time:
+
+1. pick the next batch: a batch already claimed (a retry — same rows, same
+   nonce) or up to `max_batch` of the oldest unclaimed stories;
+2. commit the claim (`alerts.claim`), wait for the pacer, send;
+3. mark the stories that made it sent and unclaim the rest (they lead the
+   next message), in one transaction.
+
+Failures (see `_on_failure`): rate limited → wait `retry_after`, same claim;
+server error/timeout → back off (same claim: the message may exist), after
+`max_attempts` park until the next cycle, never dropped; forbidden → pause the
+target's subscriptions; unknown channel → disable them; DMs closed → pause;
+bad request → split the digest into single alerts, and a single alert that is
+still refused is marked failed while the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import aiosqlite
+
+from bot.core.alerts import matching as alerts
+from bot.core.alerts.matching import PendingAlert
+from bot.core.alerts.subscriptions import set_target_status
+from bot.core.records import Article
+from bot.core.store.sqlite import Store
+
+log = logging.getLogger(__name__)
+
+ErrorKind = Literal[
+    "rate_limited", "server_error", "timeout", "forbidden", "unknown_target", "dm_closed",
+    "bad_request",
+]  # fmt: skip
+MAX_BATCH = 10  # Discord's embeds per message
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where alerts go: ``channel:<id>`` or ``user:<id>`` (a DM)."""
+
+    kind: Literal["channel", "user"]
+    id: int
+
+    @classmethod
+    def parse(cls, raw: str) -> Target:
+        kind, _, ident = raw.partition(":")
+        if kind not in ("channel", "user") or not ident.isdigit():
+            raise ValueError(f"not an alert target: {raw!r}")
+        return cls(kind, int(ident))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the receiving end accepted: the message, and which stories it holds
+    (a digest may not fit every story given; the rest are sent next)."""
+
+    message_id: int | None
+    article_ids: tuple[int, ...]
+
+
+class DeliveryError(Exception):
+    """A message was not delivered. `kind` decides what the dispatcher does."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        code: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message or kind)
+        self.kind: ErrorKind = kind
+        self.message = message or kind
+        self.retry_after = retry_after
+        self.code = code
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"DeliveryError({self.kind!r}, {self.message!r}, code={self.code})"
+
+
+class Sender(Protocol):
+    async def send(
+        self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
+    ) -> SendResult:
+        """Deliver one message with (as many as fit of) `articles`, oldest first.
+
+        `nonce` (≤25 chars) identifies this exact message: sending it again with
+        the same nonce must not create a second one (Discord: `enforce_nonce`).
+        Raise DeliveryError on failure; return which articles the message holds.
+        """
+        ...
+
+
+# -- pacing ---------------------------------------------------------------------
+
+
+class Pacer:
+    """Sliding-window limits: `per_target` = (n, seconds) per target, `overall` for all.
+
+    A sliding window is stricter than Discord's fixed windows (any 5 s holds at
+    most 5 messages, so no fixed window can hold more), and `margin` covers the
+    delay between our clock and Discord's. Callers wait their target's turn first
+    and only then queue (FIFO) for the shared budget, so a busy channel never
+    holds up the others.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_target: tuple[int, float] = (5, 5.0),
+        overall: tuple[int, float] = (40, 1.0),
+        margin: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.per_target = per_target
+        self.overall = overall
+        self.margin = margin
+        self.clock = clock
+        self.sleep = sleep
+        self._target_log: dict[str, deque[float]] = {}
+        self._overall_log: deque[float] = deque()
+        self._blocked: dict[str, float] = {}
+        self._overall_lock = asyncio.Lock()
+
+    @staticmethod
+    def _wait(log_: deque[float], limit: int, per: float, now: float) -> float:
+        while log_ and log_[0] <= now - per:
+            log_.popleft()
+        if len(log_) < limit:
+            return 0.0
+        return log_[-limit] + per - now
+
+    def block(self, key: str, seconds: float) -> None:
+        """Send nothing to `key` for `seconds` (a 429's retry_after)."""
+        until = self.clock() + max(0.0, seconds)
+        self._blocked[key] = max(self._blocked.get(key, 0.0), until)
+
+    def target_wait(self, key: str) -> float:
+        now = self.clock()
+        n, per = self.per_target
+        log_ = self._target_log.setdefault(key, deque())
+        wait = self._wait(log_, n, per + self.margin, now)
+        return max(wait, self._blocked.get(key, 0.0) - now)
+
+    async def acquire(self, key: str, cost: int = 1) -> None:
+        """Wait until one message to `key` (costing `cost` requests) may go, and book it."""
+        while (wait := self.target_wait(key)) > 0:
+            await self.sleep(wait)
+        n, per = self.overall
+        async with self._overall_lock:
+            for _ in range(cost):
+                while (wait := self._wait(self._overall_log, n, per, self.clock())) > 0:
+                    await self.sleep(wait)
+                self._overall_log.append(self.clock())
+        self._target_log.setdefault(key, deque()).append(self.clock())
+
+
+# -- the dispatcher -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Batch:
+    rows: list[PendingAlert]
+    nonce: str
+    claimed: bool
+
+    @property
+    def row_ids(self) -> list[int]:
+        return [r.row_id for r in self.rows]
+
+    @property
+    def article_ids(self) -> list[int]:
+        """Distinct stories, oldest first (two subscriptions of one channel share a story)."""
+        ordered = sorted(self.rows, key=_story_order)
+        return list(dict.fromkeys(r.article_id for r in ordered))
+
+    @property
+    def topic(self) -> str:
+        """The digest's label: its topics, in the order of their first story."""
+        ordered = sorted(self.rows, key=lambda r: (*_story_order(r)[:2], r.topic))
+        return " · ".join(dict.fromkeys(r.topic for r in ordered))
+
+    @property
+    def due_at(self) -> float:
+        return max(r.next_attempt_at for r in self.rows)
+
+    @property
+    def attempts(self) -> int:
+        return max(r.attempts for r in self.rows)
+
+
+def _story_order(r: PendingAlert) -> tuple[float, int, int]:
+    return (r.published_ts if r.published_ts is not None else 0.0, r.article_id, r.row_id)
+
+
+def next_batch(rows: Sequence[PendingAlert], max_batch: int = MAX_BATCH) -> Batch | None:
+    """The next message for one target.
+
+    A claimed batch goes first and exactly as claimed (it may already exist on
+    Discord's side). Otherwise the oldest `max_batch` distinct stories, with
+    every row that carries one of them.
+    """
+    claimed: dict[str, list[PendingAlert]] = {}
+    free: list[PendingAlert] = []
+    for r in rows:
+        if r.batch:
+            claimed.setdefault(r.batch, []).append(r)
+        else:
+            free.append(r)
+    if claimed:
+        nonce, group = min(claimed.items(), key=lambda kv: min(_story_order(r) for r in kv[1]))
+        return Batch(group, nonce, claimed=True)
+    if not free:
+        return None
+    free.sort(key=_story_order)
+    chosen = list(dict.fromkeys(r.article_id for r in free))[:max_batch]
+    picked = [r for r in free if r.article_id in set(chosen)]
+    return Batch(picked, alerts.nonce_for(r.row_id for r in picked), claimed=False)
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    messages: int = 0
+    alerts_sent: int = 0
+    failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+PAUSE_REASONS = {
+    50001: "I can't see that channel (Missing Access)",
+    50013: "I lack permission to post there (Send Messages and Embed Links)",
+}
+
+
+class Dispatcher:
+    """Sends what the outbox holds. `start()` runs it in the background, `wake()` after
+    a load commits new rows, `stop()` when shutting down; `run_once()` drains
+    everything due now (tests, one-shot tools)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        *,
+        pacer: Pacer | None = None,
+        max_batch: int = MAX_BATCH,
+        max_attempts: int = 5,
+        backoff: float = 5.0,
+        max_backoff: float = 300.0,
+        park: float = 300.0,
+        idle: float = 60.0,
+        grace: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self.pacer = pacer or Pacer()
+        self.max_batch = max(1, min(max_batch, MAX_BATCH))
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.park = park  # "the next cycle": how long a row rests after max_attempts
+        self.idle = idle  # re-check even without a wake, in case one was missed
+        self.grace = grace  # how long stop() lets messages in flight finish
+        self.clock = clock
+        self.stats = DispatchStats()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._main: asyncio.Task[None] | None = None
+        self._workers: dict[str, asyncio.Task[float | None]] = {}
+        self._due: dict[str, float] = {}
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows may be pending (a load committed, a subscription resumed)."""
+        self._wake.set()
+
+    async def notify(self) -> None:
+        """`wake` as an async callable, for `NewsBot.new_story_listeners`."""
+        self.wake()
+
+    @property
+    def running(self) -> bool:
+        return self._main is not None and not self._main.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._stopping = False
+            self._main = asyncio.create_task(self.run_forever(), name="alert-dispatcher")
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Finish the messages in flight (up to `grace` seconds), then cancel.
+
+        Cancelling is safe at any point: a claimed batch is re-sent with its nonce.
+        """
+        self._stopping = True
+        self._wake.set()
+        tasks = [t for t in [self._main, *self._workers.values()] if t is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.grace if grace is None else grace)
+            for t in pending:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+        self._main = None
+        self._workers.clear()
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = await self._schedule()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alert dispatcher: scheduling failed")
+                delay = 5.0
+            timeout = self.idle if delay is None else min(max(delay, 0.0), self.idle)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+        if self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    async def _schedule(self) -> float | None:
+        """Start a worker for each target with due rows; seconds until the next due one."""
+        now = self.clock()
+        targets = await alerts.pending_targets(self.store.read)
+        soonest: float | None = None
+        for target, due in targets.items():
+            if target in self._workers:
+                continue
+            due = max(due, self._due.get(target, 0.0))
+            if due <= now:
+                task = asyncio.create_task(self._drain_and_report(target), name=f"alerts {target}")
+                self._workers[target] = task
+            else:
+                soonest = due - now if soonest is None else min(soonest, due - now)
+        for target in list(self._due):
+            if target not in targets:
+                del self._due[target]
+        return soonest
+
+    async def _drain_and_report(self, target: str) -> float | None:
+        try:
+            due = await self.drain(target)
+        except asyncio.CancelledError:
+            raise
+        except sqlite3.OperationalError as exc:
+            # Another process held the store past the busy timeout (a long
+            # `newsbot load`). A claim already committed stays, so the retry
+            # re-sends under the same nonce even if this failed while marking.
+            log.warning("alert dispatcher: store busy while delivering to %s (%s)", target, exc)
+            due = self.clock() + 5.0
+        except Exception:
+            log.exception("alert dispatcher: delivering to %s failed", target)
+            due = self.clock() + 5.0
+        finally:
+            self._workers.pop(target, None)
+            self._wake.set()
+        if due is not None:
+            self._due[target] = due
+        else:
+            self._due.pop(target, None)
+        return due
+
+    async def run_once(self) -> None:
+        """Deliver everything that is due now, and return (waits only for pacing)."""
+        now = self.clock()
+        targets = await alerts.pending_targets(self.store.read)
+        due = [t for t, at in targets.items() if at <= now]
+        await asyncio.gather(*(self.drain(t) for t in due))
+
+    # -- one target -------------------------------------------------------------
+
+    async def drain(self, target: str) -> float | None:
+        """Send this target's due alerts in order. Returns when its head batch is not
+        due (that time), or None when nothing is left."""
+        try:
+            where = Target.parse(target)
+        except ValueError:
+            log.error("alert dispatcher: subscription with a bad target %r; disabling it", target)
+            async with self.store.transaction() as conn:
+                await set_target_status(conn, target, "disabled", "invalid target")
+            return None
+        while not self._stopping:
+            # Planned and claimed in one write transaction: the writer connection
+            # sees its own commits at once, whereas `store.read` may still hold an
+            # older snapshot while other statements are open on it, and a plan made
+            # from stale rows could send a story again under a new nonce.
+            async with self.store.transaction() as conn:
+                rows = await alerts.pending_for(conn, target)
+                rows = await self._skip_already_delivered(conn, target, rows)
+                batch = next_batch(rows, self.max_batch)
+                if batch is None:
+                    return None
+                if batch.due_at > self.clock():
+                    return batch.due_at
+                if not batch.claimed:
+                    await alerts.claim(conn, batch.row_ids, batch.nonce)
+            # After a failure the next turn finds the batch deferred (→ its due
+            # time), its subscriptions paused (→ nothing left) or split.
+            await self._send(where, batch)
+        return None
+
+    async def _skip_already_delivered(
+        self, conn: aiosqlite.Connection, target: str, rows: list[PendingAlert]
+    ) -> list[PendingAlert]:
+        """Two subscriptions of one channel matching one story: post it once."""
+        free = [r for r in rows if not r.batch]
+        done = await alerts.delivered_to(conn, target, list({r.article_id for r in free}))
+        if not done:
+            return rows
+        skip = [r for r in free if r.article_id in done]
+        for r in skip:
+            await alerts.mark_sent_in(conn, [r.row_id], message_id=done[r.article_id],
+                                      now=self.clock())  # fmt: skip
+        skipped = {r.row_id for r in skip}
+        return [r for r in rows if r.row_id not in skipped]
+
+    async def _send(self, target: Target, batch: Batch) -> None:
+        """One message, and its outcome written to the outbox."""
+        articles = await self.store.get_articles(batch.article_ids)
+        if not articles:  # the stories were deleted meanwhile (their rows with them)
+            return
+        await self.pacer.acquire(str(target), cost=2 if target.kind == "user" else 1)
+        try:
+            result = await self.sender.send(target, articles, topic=batch.topic, nonce=batch.nonce)
+        except DeliveryError as exc:
+            self.stats.errors[exc.kind] = self.stats.errors.get(exc.kind, 0) + 1
+            await self._on_failure(target, batch, exc)
+            return
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            # A bug (in rendering, say) must not drop alerts nor spin: back off like a 5xx.
+            log.exception("alert sender raised unexpectedly for %s", target)
+            err = DeliveryError("server_error", f"unexpected {type(exc).__name__}: {exc}")
+            await self._on_failure(target, batch, err)
+            return
+        delivered = set(result.article_ids)
+        sent = [r.row_id for r in batch.rows if r.article_id in delivered]
+        rest = [r.row_id for r in batch.rows if r.article_id not in delivered]
+        if not sent:
+            # Accepted but empty: retrying the same would loop for ever.
+            await alerts.mark_failed(self.store, rest, error="the sender accepted none of it")
+            self.stats.failed += len(rest)
+            return
+        await alerts.mark_sent(self.store, sent, message_id=result.message_id,
+                               now=self.clock(), release_ids=rest)  # fmt: skip
+        self.stats.messages += 1
+        self.stats.alerts_sent += len(sent)
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1))
+
+    async def _on_failure(self, target: Target, batch: Batch, exc: DeliveryError) -> None:
+        now = self.clock()
+        key = str(target)
+        what = f"{exc.kind}: {exc.message}"[:500]
+        if exc.kind == "rate_limited":
+            # A floor: a 429 answered with retry_after 0 must not become a busy loop.
+            wait = max(0.05, exc.retry_after if exc.retry_after is not None else 1.0)
+            self.pacer.block(key, wait)
+            log.warning("alerts to %s rate limited; retrying in %.2f s", key, wait)
+            await alerts.defer(self.store, batch.row_ids, until=now + wait,
+                               attempts=batch.attempts, error=what)  # fmt: skip
+            return
+        if exc.kind in ("server_error", "timeout"):
+            attempts = batch.attempts + 1
+            if attempts >= self.max_attempts:
+                log.warning("alerts to %s: %s after %d attempts; parked for %.0f s (kept)",
+                            key, exc.kind, attempts, self.park)  # fmt: skip
+                until, attempts = now + self.park, 0
+            else:
+                until = now + self._backoff(attempts)
+            await alerts.defer(self.store, batch.row_ids, until=until, attempts=attempts,
+                               error=what)  # fmt: skip
+            return
+        if exc.kind in ("forbidden", "unknown_target", "dm_closed"):
+            status, reason = self._status_for(target, exc)
+            async with self.store.transaction() as conn:
+                n = await set_target_status(conn, key, status, reason)
+                # Never created (4xx): the rows may be regrouped when it resumes.
+                await conn.executemany(
+                    "UPDATE outbox SET batch = NULL, last_error = ? WHERE id = ? "
+                    "AND state = 'pending'",
+                    [(what, i) for i in batch.row_ids],
+                )
+            log.warning("alerts to %s: %s; %d subscription(s) %s", key, exc.message, n, status)
+            return
+        # bad_request: something in this payload; find the one alert that causes it.
+        stories = batch.article_ids
+        if len(stories) > 1:
+            by_story: dict[int, list[int]] = {}
+            for r in batch.rows:
+                by_story.setdefault(r.article_id, []).append(r.row_id)
+            await alerts.reclaim_each(self.store, [by_story[a] for a in stories])
+            log.warning("alerts to %s: digest refused (%s); sending its %d alerts one by one",
+                        key, exc.message, len(stories))  # fmt: skip
+            return
+        await alerts.mark_failed(self.store, batch.row_ids, error=what)
+        self.stats.failed += len(batch.row_ids)
+        log.warning("alert to %s refused by Discord (%s); marked failed", key, exc.message)
+
+    @staticmethod
+    def _status_for(target: Target, exc: DeliveryError) -> tuple[
+        Literal["paused", "disabled"], str
+    ]:  # fmt: skip
+        if exc.kind == "unknown_target":
+            what = "channel" if target.kind == "channel" else "user"
+            return "disabled", f"the {what} no longer exists (Discord error {exc.code or 404})"
+        if exc.kind == "dm_closed":
+            return "paused", "your DMs are closed to me; allow DMs, then /subscribe again to resume"
+        why = PAUSE_REASONS.get(exc.code or 0, f"Discord refused: {exc.message}")
+        return "paused", f"{why}; fix it, then /subscribe again to resume"

@@ -1,0 +1,309 @@
+"""Loading record files into the store: scan → parse (in parallel) → one transaction.
+
+Files are read, hashed and parsed by worker processes (both cores on a big
+load; a thread on a small one), which also turn each story into the rows the
+store writes, so the parent only moves bytes and runs SQL. A file whose bytes
+hash matches the last load is not parsed at all.
+
+All writes of a load are one `BEGIN IMMEDIATE … COMMIT` transaction, opened at
+the first changed story and streamed into chunk by chunk (memory stays flat at
+100,000 records). It also records sources, prunes on request and runs the
+`on_stored` hooks (alert matching writes its outbox rows there). Killed half-way,
+the store holds exactly what it held before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import os
+import pickle
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import aiosqlite
+
+from bot.core.records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    RecordError,
+    parse_bytes,
+    scan_paths,
+)
+from bot.core.store.sqlite import Prepared, Store, StoreBusy, prepare
+
+CHUNK = 200  # files per worker task: big enough to amortise pickling, small for progress
+PROCESS_THRESHOLD = 400  # below this many files a worker process costs more than it saves
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+StoredHook = Callable[[aiosqlite.Connection, list[int], list[int]], Awaitable[Any]]
+
+
+class LoadError(RuntimeError):
+    """The load as a whole cannot go ahead (nothing changed)."""
+
+
+@dataclass(slots=True)
+class LoadReport:
+    files: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    pruned: int = 0
+    rejected: list[RecordError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> int:
+        return self.added + self.updated + self.unchanged + self.duplicates
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.pruned)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all loaded, 3 some rejected (the rest loaded), 2 nothing could be read."""
+        if self.rejected and not self.loaded:
+            return 2
+        return 3 if self.rejected else 0
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.added} added",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
+            f"{len(self.rejected)} rejected",
+        ]
+        if self.duplicates:
+            parts.append(f"{self.duplicates} duplicate")
+        if self.pruned:
+            parts.append(f"{self.pruned} pruned")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "pruned": self.pruned,
+            "rejected": [str(e) for e in self.rejected],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# -- phase 1: parse (runs in workers; module-level so it pickles) ------------
+
+
+def parse_chunk(
+    items: Sequence[tuple[str, str, str | None]], max_bytes: int
+) -> list[tuple[Any, ...]]:
+    """For each (shown path, absolute path, known bytes hash):
+
+    ("same", abs, hash) | ("ok", abs, hash, url, warnings, pickled Prepared)
+    | ("rejected", shown, reason)
+
+    Stories go back already turned into rows and pickled, so the parent only
+    moves bytes and runs SQL: all per-story Python work happens here, in parallel.
+    """
+    out: list[tuple[Any, ...]] = []
+    for shown, path, known in items:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(max_bytes + 1)
+        except OSError as exc:
+            out.append(("rejected", shown, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if len(raw) > max_bytes:
+            # Only limit+1 bytes were read: parse_bytes would state that as the size.
+            out.append(("rejected", shown, f"file is over the {max_bytes:,}-byte limit"))
+            continue
+        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        if digest == known:
+            out.append(("same", path, digest))
+            continue
+        try:
+            article = parse_bytes(raw, shown, max_bytes)
+        except RecordError as exc:
+            out.append(("rejected", shown, exc.reason))
+            continue
+        except Exception as exc:
+            out.append(("rejected", shown, f"unexpected parser error: {type(exc).__name__}"))
+            continue
+        prepared = prepare(replace(article, source=path))
+        out.append(
+            ("ok", path, digest, prepared.url, article.warnings, pickle.dumps(prepared, protocol=5))
+        )
+    return out
+
+
+def _executor(n_files: int, workers: int | None) -> Executor | None:
+    cpus = os.cpu_count() or 1
+    # One more parser than cores: the parent's SQL leaves gaps a spare parser fills.
+    n = workers if workers is not None else min(cpus + 1, 5)
+    if n <= 1 or n_files < PROCESS_THRESHOLD or not _main_is_importable():
+        return None
+    # forkserver: forking a process that runs threads (aiosqlite's) can deadlock the child.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["bot.core.records", "yaml"])
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+
+
+def _main_is_importable() -> bool:
+    """Worker processes re-import __main__; from `python -` or a REPL they cannot."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.exists(path)
+
+
+# -- the whole load ------------------------------------------------------------
+
+
+async def load_paths(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    prune: bool = False,
+    max_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    progress: Progress | None = None,
+    on_stored: Sequence[StoredHook] = (),
+    workers: int | None = None,
+    wait: bool = True,
+    fail_after: int | None = None,
+) -> LoadReport:
+    """Load record files and folders into `store`. See the module docstring.
+
+    `wait=False` raises StoreBusy when another load of this store is running.
+    `fail_after` (tests only) raises after that many stories were applied.
+    """
+    if not wait and store.load_lock.locked():
+        raise StoreBusy("a reload is already running")
+    async with store.load_lock:
+        return await _load(store, paths, prune, max_bytes, progress, on_stored, workers, fail_after)
+
+
+async def _load(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    prune: bool,
+    max_bytes: int,
+    progress: Progress | None,
+    on_stored: Sequence[StoredHook],
+    workers: int | None,
+    fail_after: int | None,
+) -> LoadReport:
+    started = time.perf_counter()
+    report = LoadReport()
+    scan = await asyncio.to_thread(scan_paths, paths)
+    report.rejected.extend(scan.errors)
+    report.files = len(scan.files)
+    if prune and not scan.files:
+        raise LoadError(
+            "refusing to prune: the scan found no record files in "
+            + ", ".join(str(p) for p in paths)
+            + " (an unmounted or empty folder would otherwise empty the store)"
+        )
+    known = await store.known_sources()
+    items = [(f, os.path.abspath(f)) for f in scan.files]
+    work = [(shown, path, known.get(path)) for shown, path in items]
+
+    async with AsyncExitStack() as stack:
+        conn: aiosqlite.Connection | None = None
+
+        async def writer() -> aiosqlite.Connection:
+            # Opened at the first changed story: a reload that finds nothing
+            # new holds the write lock only for its final bookkeeping.
+            nonlocal conn
+            if conn is None:
+                conn = await stack.enter_async_context(store.transaction())
+            return conn
+
+        applied = 0
+        seen_urls: dict[str, str] = {}
+        async for results in _parsed_chunks(work, max_bytes, workers):
+            prepared: list[Prepared] = []
+            sources: list[tuple[str, str, str | None]] = []
+            for res in results:
+                kind = res[0]
+                if kind == "rejected":
+                    report.rejected.append(RecordError(res[1], res[2]))
+                elif kind == "same":
+                    report.unchanged += 1
+                else:
+                    _, path, digest, url, warnings, payload = res
+                    report.warnings.extend(warnings)
+                    sources.append((path, digest, url))
+                    if url in seen_urls:
+                        report.duplicates += 1
+                        report.warnings.append(
+                            f"{path}: same story URL as {seen_urls[url]}; kept the first"
+                        )
+                        continue
+                    seen_urls[url] = path
+                    # Our own pickle, made by our own worker a moment ago.
+                    prepared.append(pickle.loads(payload))
+            if sources:
+                c = await writer()
+                result = await store.upsert_prepared(c, prepared)
+                report.added += len(result.added)
+                report.updated += len(result.updated)
+                report.unchanged += result.unchanged
+                report.added_ids.extend(result.added)
+                report.updated_ids.extend(result.updated)
+                await store.record_sources(c, sources)
+            applied += len(results)
+            if fail_after is not None and applied >= fail_after:
+                raise RuntimeError(f"injected failure after {applied} records")
+            if progress:
+                progress("load", applied, len(work))
+
+        c = await writer()
+        if prune:
+            present = {path for _, path in items}
+            report.pruned = await store.prune(c, [os.fspath(r) for r in paths], present)
+        for hook in on_stored:
+            await hook(c, report.added_ids, report.updated_ids)
+        if report.changed:
+            await store.bump_generation(c)
+        report.seconds = time.perf_counter() - started
+        summary = {**report.as_dict(), "rejected": len(report.rejected), "at": time.time()}
+        await store.set_meta(c, "last_load", summary)
+    return report
+
+
+async def _parsed_chunks(
+    work: list[tuple[str, str, str | None]], max_bytes: int, workers: int | None
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Results of `parse_chunk`, chunk by chunk, in file order, a few chunks ahead."""
+    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
+    executor = _executor(len(work), workers)
+    loop = asyncio.get_running_loop()
+    ahead = 2 * (getattr(executor, "_max_workers", 1) or 1) if executor else 1
+    pending: list[asyncio.Future[list[tuple[Any, ...]]]] = []
+    try:
+        for chunk in chunks:
+            if executor is None:
+                pending.append(asyncio.ensure_future(asyncio.to_thread(parse_chunk, chunk, max_bytes)))
+            else:
+                pending.append(loop.run_in_executor(executor, parse_chunk, chunk, max_bytes))
+            while len(pending) > ahead:
+                yield await pending.pop(0)
+        while pending:
+            yield await pending.pop(0)
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,510 @@
+"""Answering questions: typed text → the right stories, ranked, in milliseconds.
+
+Pipeline of `Searcher.ask`:
+
+1. `bot.query.parse`: cut, fold, drop stopwords and chat filler.
+2. Each remaining word becomes a *concept*: the word, its inflections found in
+   the store, a typo correction when the store does not know it, and a joined
+   form when two words make one stored word ('cloud commerce' → cloudcommerce).
+3. Candidates come from the FTS5 index, with bounded work: the rarer concepts
+   OR-ed and ranked by bm25 (title > topics, provider > related > excerpt),
+   plus "every concept present" AND queries, which stop after a page. A word
+   in half of all stories is never scored across the whole index.
+4. Candidates are reranked in Python: IDF-weighted coverage of the concepts by
+   field, title similarity (rapidfuzz), topic/provider named in the question,
+   then quality, heat and recency as tie-breakers.
+5. Stories of one event (related links between stored stories, shared related
+   links, near-identical titles) collapse into one hit.
+
+The in-memory index (titles, topics, clusters, vocabulary; bot.search_index)
+is rebuilt when the store's generation changes; `ask` checks that at most
+once a second. Question analysis and text matching live in bot.concepts,
+normalisation in bot.query, word families and typos in bot.vocab, synonyms
+and everyday-word weights in bot.wordnet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import math
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.core.search import wordnet
+from bot.core.search.concepts import (
+    Concept,
+    Matcher,
+    Plan,
+    build_concepts,
+    detect_provider,
+    detect_topic,
+    exact_titles,
+)
+from bot.core.search.index import Index, fetch_rows, load_index
+from bot.core.search.query import Parsed, fts_string, is_stop, normalize_title, parse, tokenize
+from bot.core.search.wordnet import WordNet
+from bot.core.store.sqlite import Store
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY = 1.0  # seconds between generation checks in ask()
+FTS_WEIGHTS = (10.0, 4.0, 4.0, 1.5, 3.0)  # title, topics, provider, excerpt, related
+RARE_BUDGET = 4_000  # postings bm25 may score per question (~0.8 µs each)
+PAGE = 120  # candidates per FTS query
+RERANK = 300  # candidates ranked on their titles at most
+FULL_RERANK = 80  # of those, read in full (excerpt, related headlines)
+# How much naming a word counts, by where the story names it: a headline says
+# what a story is about; other outlets' headlines and the excerpt say it less.
+FIELD_VALUE = {"title": 1.0, "topics": 0.85, "provider": 0.85, "related": 0.8, "excerpt": 0.75}
+SECOND_FIELD = 0.2  # bonus share when a word is named in a second field too
+TITLE_SIM = 0.15  # weight of rapidfuzz title similarity beside word coverage
+CUTOFF = 0.34  # below this a best hit is a guess, not an answer
+NO_MORE_WORDS = "Please add a few more words: that question has nothing to search for."
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    article_id: int
+    score: float
+    title: str
+    url: str
+    provider: str | None
+    published: datetime | None
+    topics: tuple[str, ...]
+    also: tuple[int, ...] = ()  # ids of other records of the same event, collapsed into this hit
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    query: str  # as typed (possibly cut)
+    cleaned: str  # after normalisation
+    hits: list[Hit]
+    suggestions: list[str]  # "did you mean" (titles or topic names), ≤3, when no hit
+    notice: str | None = None
+    corrected: dict[str, str] = field(default_factory=dict)  # typo → correction
+    topic: str | None = None  # topic detected in the question, if any
+
+
+# -- the searcher --------------------------------------------------------------
+
+
+class Searcher:
+    """Answers questions from one store. Cheap to call; rebuilds its caches on reloads."""
+
+    def __init__(self, store: Store, *, max_query_chars: int = 300) -> None:
+        self.store = store
+        self.max_query_chars = max_query_chars
+        self._index: Index | None = None
+        self._checked = -math.inf
+        self._lock = asyncio.Lock()
+        self._wordnet: WordNet | None = None
+        self._stem_cache: dict[str, str] = {}
+        self._rebuild: asyncio.Task[None] | None = None
+
+    # -- caches ----------------------------------------------------------
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild the in-memory index when the store changed. True when rebuilt."""
+        self._checked = time.monotonic()
+        generation = await self.store.generation()
+        if not force and self._index is not None and self._index.generation == generation:
+            return False
+        if not force and self._index is not None and self._lock.locked():
+            return False  # a rebuild is under way; answer from the previous index meanwhile
+        async with self._lock:
+            if not force and self._index is not None and self._index.generation == generation:
+                return False
+            started = time.perf_counter()
+            if self._wordnet is None:
+                self._wordnet = await asyncio.to_thread(wordnet.load)
+            self._index = await load_index(self.store, generation)
+            self._stem_cache = {}
+            log.debug("search index: %d stories in %.2fs", len(self._index.ids),
+                      time.perf_counter() - started)
+        return True
+
+    async def _ready(self) -> Index:
+        if self._index is None:
+            await self.refresh()
+        elif time.monotonic() - self._checked >= REFRESH_EVERY and self._rebuild is None:
+            # Rebuild in the background (1-2 s at 100,000 stories) and answer from
+            # the current index meanwhile: a reload must not stall questions.
+            self._checked = time.monotonic()
+            self._rebuild = asyncio.create_task(self._background_refresh())
+        assert self._index is not None
+        return self._index
+
+    async def _background_refresh(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:
+            log.exception("rebuilding the search index failed; answering from the previous one")
+        finally:
+            self._rebuild = None
+
+    # -- ask ---------------------------------------------------------------
+
+    async def ask(self, question: str, *, limit: int = 5) -> Answer:
+        """Ranked stories for a question. Never raises for any str input."""
+        text = question if isinstance(question, str) else str(question)
+        try:
+            return await self._ask(text, max(1, min(int(limit), 50)))
+        except (sqlite3.Error, ValueError, RecursionError, MemoryError) as exc:
+            # A broken store or a pathological input must not break a chat command.
+            log.warning("search failed for %r: %s", text[:80], exc)
+            cut = text[: self.max_query_chars]
+            return Answer(query=cut, cleaned="", hits=[], suggestions=[],
+                          notice="Search is unavailable right now; please try again.")
+
+    async def _ask(self, text: str, limit: int) -> Answer:
+        index = await self._ready()
+        parsed = parse(text, max_chars=self.max_query_chars)
+        notice = f"Your question was cut to {self.max_query_chars} characters." if parsed.was_cut else None
+        if not parsed.terms:
+            return Answer(query=parsed.text, cleaned="", hits=[], suggestions=[],
+                          notice=_join(notice, NO_MORE_WORDS))
+        plan = self._plan(index, parsed)
+        cleaned = " ".join(parsed.terms)
+        topic_name = index.topics[plan.topic].name if plan.topic is not None else None
+        if plan.topic_only and plan.topic is not None and not plan.exact:
+            hits = self._collapse(index, [(i, 1.0) for i in index.topics[plan.topic].docs[: limit * 8]],
+                                  limit)
+            return Answer(query=parsed.text, cleaned=cleaned, hits=hits, suggestions=[],
+                          notice=notice, corrected=plan.corrected, topic=topic_name)
+        candidates, every = await self._candidates(index, plan)
+        scored = await self._rerank(index, plan, candidates, every)
+        best = scored[0][1] if scored else 0.0
+        if best < CUTOFF:
+            suggestions = self._suggest(index, parsed, scored)
+            return Answer(query=parsed.text, cleaned=cleaned, hits=[], suggestions=suggestions,
+                          notice=notice, corrected=plan.corrected, topic=topic_name)
+        hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit)
+        return Answer(query=parsed.text, cleaned=cleaned, hits=hits, suggestions=[], notice=notice,
+                      corrected=plan.corrected, topic=topic_name)
+
+    def _plan(self, index: Index, parsed: Parsed) -> Plan:
+        concepts, corrected = build_concepts(index, parsed, self._wordnet)
+        topic, topic_only, _ = detect_topic(index, parsed)
+        return Plan(
+            parsed=parsed, concepts=concepts, corrected=corrected, topic=topic,
+            topic_only=topic_only, provider=detect_provider(index, parsed),
+            exact=exact_titles(index, parsed),
+        )
+
+    async def _candidates(self, index: Index, plan: Plan) -> tuple[dict[int, float], set[int]]:
+        """(doc position → bm25, 0 when found unscored; docs holding every concept), bounded work."""
+        found: dict[int, float] = {i: 0.0 for i in plan.exact}
+        every: set[int] = set()
+        usable = sorted((c for c in plan.concepts if c.alts and not c.weak), key=lambda c: c.cost)
+        if not usable:
+            return found, every
+        groups = {id(c): "(" + " OR ".join(fts_string(a) for a in c.alts) + ")" for c in usable}
+        core = {id(c): "(" + " OR ".join(fts_string(a) for a in c.core) + ")" for c in usable}
+        rare: list[Concept] = []
+        spent = 0
+        for c in usable:
+            if spent + c.cost > RARE_BUDGET:
+                break
+            rare.append(c)
+            spent += c.cost
+        queries: list[tuple[str, bool, bool]] = []  # (match, scored, holds every concept)
+        if rare:
+            queries.append((" OR ".join(groups[id(c)] for c in rare), True, False))
+        # A word in a third of all stories filters little and costs a long doclist merge.
+        strict = [c for c in sorted(usable, key=lambda c: c.df)
+                  if core[id(c)] != "()" and c.df <= index.vocab.n_docs * 0.3]
+        if len(strict) >= 2:
+            # Stories holding every typed word (then all but the most common one):
+            # found newest first and unscored, so common words cost little.
+            all_of = " AND ".join(core[id(c)] for c in strict)
+            queries.append(("{title} : (" + all_of + ")", False, True))
+            queries.append((all_of, False, True))
+            if len(strict) >= 3:
+                queries.append((" AND ".join(core[id(c)] for c in strict[:-1]), False, False))
+        elif not rare:
+            queries.append(("{title} : " + groups[id(usable[0])], False, False))
+        for match, scored, complete in queries:
+            if scored:
+                sql = (
+                    "SELECT rowid, bm25(articles_fts, ?, ?, ?, ?, ?) AS s FROM articles_fts "
+                    "WHERE articles_fts MATCH ? ORDER BY s LIMIT ?"
+                )
+                args: tuple = (*FTS_WEIGHTS, match, PAGE)
+            else:
+                sql = "SELECT rowid, 0 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+                args = (match, PAGE)
+            rows = await fetch_rows(self.store.read, sql, args)
+            for rowid, score in rows:
+                i = index.pos.get(rowid)
+                if i is not None and (i not in found or score < found[i]):
+                    found[i] = score
+                if complete and i is not None:
+                    every.add(i)
+            if len(found) >= RERANK or (complete and len(rows) >= PAGE):
+                break  # enough stories hold every word; the looser queries add noise
+        return found, every
+
+    async def _rerank(
+        self, index: Index, plan: Plan, found: dict[int, float], every: set[int]
+    ) -> list[tuple[int, float]]:
+        if not found:
+            return []
+        match = Matcher(plan.concepts, self._stem_cache, index.vocab)
+        # Stage 1, cheap: titles (in memory) and bm25 pick the stories worth reading in full.
+        best_bm25 = min(found.values()) or -1.0
+        pre: list[tuple[float, int]] = []
+        for i, bm in found.items():
+            title = match.coverage(match.scores(index.titles[i], 1.0))
+            pre.append((title + 0.6 * (bm / best_bm25) + (0.5 if i in every else 0.0), i))
+        pre.sort(reverse=True)
+        docs = [i for _, i in pre[:FULL_RERANK]]
+        docs.extend(i for i in plan.exact if i not in docs)
+        texts: dict[int, tuple[str, str, str, str]] = {}
+        ids = [index.ids[i] for i in docs]
+        rows = await fetch_rows(
+            self.store.read,
+            "SELECT rowid, topics, provider, excerpt, related FROM articles_fts "
+            f"WHERE rowid IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        texts.update({r[0]: (r[1] or "", r[2] or "", r[3] or "", r[4] or "") for r in rows})
+        query_text = " ".join(plan.parsed.terms)
+        span = max(1.0, index.ts_max - index.ts_min)
+        recency_w = 0.25 if plan.parsed.recency else 0.03
+        exact = set(plan.exact)
+        preferred = plan.exact[0] if plan.exact else None
+        n = len(plan.concepts)
+        scored: list[tuple[int, float]] = []
+        for i in docs:
+            best = [0.0] * n
+            second = [0.0] * n
+            topics_t, provider_t, excerpt_t, related_t = texts.get(index.ids[i], ("", "", "", ""))
+            for name, text in (("title", index.titles[i]), ("topics", topics_t),
+                               ("provider", provider_t), ("related", related_t),
+                               ("excerpt", excerpt_t)):
+                if not text:
+                    continue
+                for k, v in enumerate(match.scores(text, FIELD_VALUE[name])):
+                    if v > best[k]:
+                        best[k], second[k] = v, best[k]
+                    elif v > second[k]:
+                        second[k] = v
+            # Named again in another field (the excerpt, other outlets' headlines):
+            # the story is more about it than one that mentions it once.
+            lex = match.coverage([min(1.0, b + SECOND_FIELD * s2) for b, s2 in zip(best, second, strict=True)])
+            sim = fuzz.token_set_ratio(query_text, index.titles[i], processor=utils.default_process) / 100
+            score = (1 - TITLE_SIM) * lex + TITLE_SIM * sim
+            if plan.topic is not None and plan.topic in index.doc_topics[i]:
+                score += 0.1
+            if plan.provider is not None and index.provider[i] == plan.provider:
+                score += 0.1
+            if i in exact:
+                score += 2.0 if i == preferred else 1.0
+            t = index.ts[i]
+            fresh = 0.0 if t == -math.inf else (t - index.ts_min) / span
+            score += 0.02 * index.quality[i] / 100 + 0.01 * min(index.heat[i], 200) / 200
+            score += recency_w * fresh
+            scored.append((i, score))
+        scored.sort(key=lambda s: (-s[1], -index.ts[s[0]], -index.ids[s[0]]))
+        return scored
+
+    def _collapse(self, index: Index, ranked: Iterable[tuple[int, float]], limit: int) -> list[Hit]:
+        """One hit per event: later records of a kept event go into its `also`."""
+        kept: list[tuple[int, float, list[int]]] = []
+        by_cluster: dict[int, int] = {}
+        kept_titles: list[str] = []
+        for seen, (i, score) in enumerate(ranked):
+            if seen >= limit * 8:
+                break  # far down the list: neither a hit nor worth a title comparison
+            root = index.cluster[i]
+            slot = by_cluster.get(root)
+            if slot is None:
+                norm = normalize_title(index.titles[i])
+                for j, other in enumerate(kept_titles):
+                    if fuzz.ratio(norm, other, score_cutoff=92):
+                        slot = j
+                        break
+            if slot is not None:
+                kept[slot][2].append(index.ids[i])
+                continue
+            if len(kept) >= limit:
+                continue
+            by_cluster[root] = len(kept)
+            kept.append((i, score, []))
+            kept_titles.append(normalize_title(index.titles[i]))
+        return [self._hit(index, i, score, also) for i, score, also in kept]
+
+    def _hit(self, index: Index, i: int, score: float, also: list[int]) -> Hit:
+        p = index.provider[i]
+        return Hit(
+            article_id=index.ids[i],
+            score=round(score, 4),
+            title=index.titles[i],
+            url=index.links[i],
+            provider=index.providers[p].name if p >= 0 else None,
+            published=index.doc_time(i),
+            topics=tuple(index.topics[k].name for k in index.doc_topics[i]),
+            also=tuple(also),
+        )
+
+    def _suggest(self, index: Index, parsed: Parsed, scored: list[tuple[int, float]]) -> list[str]:
+        out: list[str] = []
+        query = " ".join(parsed.terms)
+        if scored:
+            titles = [index.titles[i] for i, _ in scored[:50]]
+            for title, score, _ in process.extract(query, titles, scorer=fuzz.WRatio,
+                                                   processor=utils.default_process, limit=3):
+                if score >= 60 and title not in out:
+                    out.append(title)
+        names = [t.name for t in index.topics if t.docs]
+        for name, score, _ in process.extract(query, names, scorer=fuzz.WRatio,
+                                             processor=utils.default_process, limit=3):
+            if score >= 70 and name not in out:
+                out.append(name)
+        return out[:3]
+
+    # -- autocomplete and topics ---------------------------------------------
+
+    async def autocomplete(self, text: str, *, limit: int = 25) -> list[tuple[str, str]]:
+        """(label, value) pairs of titles matching what is typed so far."""
+        try:
+            return await self._autocomplete(text if isinstance(text, str) else str(text), limit)
+        except (sqlite3.Error, ValueError, RecursionError, MemoryError) as exc:
+            log.warning("autocomplete failed for %r: %s", str(text)[:80], exc)
+            return []
+
+    async def _autocomplete(self, text: str, limit: int) -> list[tuple[str, str]]:
+        index = await self._ready()
+        limit = max(1, min(limit, 25))
+        parsed = parse(text, max_chars=self.max_query_chars)
+        tokens = parsed.tokens
+        if not tokens:
+            latest = sorted(range(len(index.ids)), key=lambda i: (index.ts[i], index.ids[i]),
+                            reverse=True)[:limit] if len(index.ids) <= limit * 40 else \
+                self._newest(index, limit)
+            return self._choices(index, latest, limit)
+        partial = "" if text[-1:].isspace() else tokens[-1]
+        whole = [t for t in (tokens[:-1] if partial else tokens) if not is_stop(t)]
+        vocab = index.vocab
+        groups: list[str] = []
+        for t in whole[:8]:
+            alts = vocab.family(t) or vocab.family(vocab.correct(t) or "")
+            if alts:
+                groups.append("(" + " OR ".join(fts_string(a) for a in alts) + ")")
+        if partial and (len(partial) >= 2 or not groups):
+            words = vocab.with_prefix(partial, limit=16)
+            if words:
+                groups.append("(" + " OR ".join(fts_string(a) for a in words) + ")")
+            elif len(partial) >= 4 and (fix := vocab.correct(partial)):
+                groups.append(fts_string(fix))
+        docs: list[int] = []
+        if groups:
+            rows = await fetch_rows(
+                self.store.read,
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                ("{title} : (" + " AND ".join(groups) + ")", limit * 4),
+            )
+            docs = [index.pos[r[0]] for r in rows if r[0] in index.pos]
+        norm = parsed.folded
+        docs.sort(key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i]))
+        if len(docs) < limit:
+            answer = await self.ask(text, limit=limit)
+            docs.extend(index.pos[h.article_id] for h in answer.hits if h.article_id in index.pos)
+        return self._choices(index, docs, limit)
+
+    def _newest(self, index: Index, limit: int) -> list[int]:
+        seen: list[int] = []
+        for t in index.topics:
+            seen.extend(t.docs[:limit])
+        if not seen:
+            seen = list(range(len(index.ids)))
+        return sorted(set(seen), key=lambda i: (index.ts[i], index.ids[i]), reverse=True)[:limit]
+
+    def _choices(self, index: Index, docs: Iterable[int], limit: int) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        values: set[str] = set()
+        for i in docs:
+            title = " ".join(index.titles[i].split())
+            value = _cut(title, 100)
+            # Several stories under one headline: offer the one `ask(value)` ranks first.
+            key = normalize_title(value)
+            lo = bisect.bisect_left(index.title_keys, key)
+            if lo < len(index.title_keys) and (
+                index.title_keys[lo] == key or (len(key) >= 24 and index.title_keys[lo].startswith(key))
+            ):
+                i = index.title_pos[lo]
+            if key in values:
+                continue
+            values.add(key)
+            title = " ".join(index.titles[i].split())
+            value = _cut(title, 100)
+            p = index.provider[i]
+            extra = f" — {index.providers[p].name}" if p >= 0 else ""
+            when = index.doc_time(i)
+            if when:
+                extra += f", {when:%Y-%m-%d}"
+            label = title + extra if len(title + extra) <= 100 else _cut(title, 100)
+            out.append((label, value))
+            if len(out) >= limit:
+                break
+        return out
+
+    async def topic_choices(self, text: str, *, limit: int = 25) -> list[str]:
+        """Topic names matching what is typed; all topics (most stories first) when empty."""
+        index = await self._ready()
+        ranked = sorted((t for t in index.topics if t.docs), key=lambda t: (-len(t.docs), t.name))
+        names = [t.name for t in ranked]
+        query = " ".join(tokenize(text if isinstance(text, str) else str(text)))
+        if not query:
+            return names[:limit]
+        starts = [t.name for t in ranked if t.key.startswith(query) or
+                  any(w.startswith(query) for w in tokenize(t.name)) or t.acronym == query]
+        out = list(dict.fromkeys(starts))
+        if len(out) < limit:
+            for name, score, _ in process.extract(query, names, scorer=fuzz.WRatio,
+                                                 processor=utils.default_process, limit=limit):
+                if score >= 60 and name not in out:
+                    out.append(name)
+        return out[:limit]
+
+    async def resolve_topic(self, text: str) -> str | None:
+        """The topic a user meant: exact, acronym, or the closest name when close enough."""
+        index = await self._ready()
+        query = " ".join(tokenize(text if isinstance(text, str) else str(text)))[:200]
+        if not query:
+            return None
+        live = [t for t in index.topics if t.docs]
+        for t in live:
+            if " ".join(tokenize(t.name)) == query or t.acronym == query:
+                return t.name
+        found = process.extractOne(query, [t.name for t in live], scorer=fuzz.WRatio,
+                                   processor=utils.default_process, score_cutoff=85)
+        if found:
+            return found[0]
+        parsed = parse(query)
+        k, _, _ = detect_topic(index, parsed)
+        return index.topics[k].name if k is not None else None
+
+
+def _prefix_score(typed: str, title: str) -> float:
+    if title.startswith(typed):
+        return 2.0
+    return fuzz.partial_ratio(typed, title) / 100
+
+
+def _cut(text: str, n: int) -> str:
+    if len(text) <= n:
+        return text
+    return text[: n - 1].rstrip() + "…"
+
+
+def _join(*parts: str | None) -> str | None:
+    text = " ".join(p for p in parts if p)
+    return text or None
