@@ -108,8 +108,9 @@ def _subscription_specs(
     return specs
 
 
-async def _one_load(folder: Path, db: Path, specs: list[dict[str, Any]], with_hook: bool,
-                    workers: int | None) -> tuple[float, float, int]:  # fmt: skip
+async def _one_load(
+    folder: Path, db: Path, specs: list[dict[str, Any]], with_hook: bool, workers: int | None
+) -> tuple[float, float, int]:
     """(load seconds, hook seconds, outbox rows) for one fresh store."""
     store = await Store.open(db)
     try:
@@ -129,8 +130,9 @@ async def _one_load(folder: Path, db: Path, specs: list[dict[str, Any]], with_ho
                 spent += time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        report = await load_paths(store, [folder], on_stored=[timed] if with_hook else [],
-                                  workers=workers)  # fmt: skip
+        report = await load_paths(
+            store, [folder], on_stored=[timed] if with_hook else [], workers=workers
+        )
         seconds = time.perf_counter() - t0
         assert report.added == len(list(folder.glob("*.md"))), report.summary()
         async with store.read.execute("SELECT count(*) FROM outbox") as cur:
@@ -140,8 +142,9 @@ async def _one_load(folder: Path, db: Path, specs: list[dict[str, Any]], with_ho
     return seconds, spent, rows
 
 
-async def bench_matching(n_subs: int, n_stories: int, *, repeats: int, seed: int,
-                         workers: int | None, tmp: Path) -> MatchFigures:  # fmt: skip
+async def bench_matching(
+    n_subs: int, n_stories: int, *, repeats: int, seed: int, workers: int | None, tmp: Path
+) -> MatchFigures:
     folder = tmp / "records"
     fronts = _fresh_records(n_stories, seed, folder)
     specs = _subscription_specs(fronts, n_subs, seed)
@@ -160,8 +163,14 @@ async def bench_matching(n_subs: int, n_stories: int, *, repeats: int, seed: int
                 rows = n
             else:
                 alone.append(seconds)
-    return MatchFigures(n_subs, n_stories, statistics.median(alone),
-                        statistics.median(with_alerts), statistics.median(hooks), rows)  # fmt: skip
+    return MatchFigures(
+        n_subs,
+        n_stories,
+        statistics.median(alone),
+        statistics.median(with_alerts),
+        statistics.median(hooks),
+        rows,
+    )
 
 
 # -- 2. dispatch -----------------------------------------------------------------
@@ -191,8 +200,9 @@ class DispatchFigures:
         return self.rate / self.allowed_rate
 
 
-def best_schedule_seconds(per_channel: int, channels: int, *, channel_limit: tuple[int, float],
-                          overall: tuple[int, float]) -> float:  # fmt: skip
+def best_schedule_seconds(
+    per_channel: int, channels: int, *, channel_limit: tuple[int, float], overall: tuple[int, float]
+) -> float:
     """How long the fastest schedule allowed by both limits takes (earliest-first greedy).
 
     Each message goes at the earliest moment its channel's window and the
@@ -211,8 +221,11 @@ def best_schedule_seconds(per_channel: int, channels: int, *, channel_limit: tup
 
     for _ in range(per_channel * channels):
         c = min((c for c in range(channels) if left[c]), key=ready)
-        t = max(ready(c), sent_all[-n_all] + per_all if len(sent_all) >= n_all else 0.0,
-                sent_all[-1] if sent_all else 0.0)  # fmt: skip
+        t = max(
+            ready(c),
+            sent_all[-n_all] + per_all if len(sent_all) >= n_all else 0.0,
+            sent_all[-1] if sent_all else 0.0,
+        )
         logs[c].append(t)
         sent_all.append(t)
         left[c] -= 1
@@ -238,8 +251,14 @@ async def bench_dispatch(
         limits = subs.Limits(per_guild=10**6, per_user=10**6)
         sub_ids = []
         for ch in channels:
-            sub, _ = await subs.subscribe(store, topic="AI", user_id=1, guild_id=int(guild["id"]),
-                                          channel_id=int(ch["id"]), limits=limits)  # fmt: skip
+            sub, _ = await subs.subscribe(
+                store,
+                topic="AI",
+                user_id=1,
+                guild_id=int(guild["id"]),
+                channel_id=int(ch["id"]),
+                limits=limits,
+            )
             sub_ids.append(sub.id)
         async with store.transaction() as conn:
             await conn.executemany(
@@ -269,14 +288,19 @@ async def bench_dispatch(
     finally:
         await store.close()
         await standin.stop()
-    allowed = best_schedule_seconds(per_channel, n_channels, channel_limit=(5, 5.0),
-                                    overall=(40, 1.0))  # fmt: skip
+    allowed = best_schedule_seconds(
+        per_channel, n_channels, channel_limit=(5, 5.0), overall=(40, 1.0)
+    )
     return DispatchFigures(
-        messages=n, channels=n_channels, seconds=seconds, marked_seconds=marked,
+        messages=n,
+        channels=n_channels,
+        seconds=seconds,
+        marked_seconds=marked,
         allowed_seconds=allowed,
-        provoked_429=sum(1 for p in posts if p.status == 429), posted=len(ok),
+        provoked_429=sum(1 for p in posts if p.status == 429),
+        posted=len(ok),
         duplicates=len(ids_posted) - len(set(ids_posted)),
-    )  # fmt: skip
+    )
 
 
 # -- main ---------------------------------------------------------------------------
@@ -301,20 +325,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(d)
         m = dsp = None
         if args.only != "dispatch":
-            m = asyncio.run(bench_matching(n_subs, n_stories, repeats=repeats, seed=args.seed,
-                                           workers=args.workers, tmp=tmp))  # fmt: skip
+            m = asyncio.run(
+                bench_matching(
+                    n_subs,
+                    n_stories,
+                    repeats=repeats,
+                    seed=args.seed,
+                    workers=args.workers,
+                    tmp=tmp,
+                )
+            )
         if args.only != "matching":
             dsp = asyncio.run(bench_dispatch(n_ch, per_ch, seed=args.seed, tmp=tmp))
     ok = m is None or m.share < TARGET_MATCH_SHARE
-    ok = ok and (dsp is None or (dsp.share >= TARGET_RATE_SHARE and dsp.provoked_429 == 0
-                                 and dsp.duplicates == 0 and dsp.posted == dsp.messages))  # fmt: skip
+    ok = ok and (
+        dsp is None
+        or (
+            dsp.share >= TARGET_RATE_SHARE
+            and dsp.provoked_429 == 0
+            and dsp.duplicates == 0
+            and dsp.posted == dsp.messages
+        )
+    )
     if args.json:
         out: dict[str, Any] = {"ok": ok}
         if m is not None:
             out["matching"] = {**m.__dict__, "share": m.share, "total_share": m.total_share}
         if dsp is not None:
-            out["dispatch"] = {**dsp.__dict__, "rate": dsp.rate, "allowed_rate": dsp.allowed_rate,
-                               "share": dsp.share}  # fmt: skip
+            out["dispatch"] = {
+                **dsp.__dict__,
+                "rate": dsp.rate,
+                "allowed_rate": dsp.allowed_rate,
+                "share": dsp.share,
+            }
         print(json.dumps(out))
         return 0 if ok else 1
     if m is not None:
@@ -326,23 +369,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_matching(m: MatchFigures, repeats: int) -> None:
-    print(f"Matching: {m.subscriptions:,} subscriptions x {m.stories:,} new stories "
-          f"(median of {repeats} loads each)")  # fmt: skip
+    print(
+        f"Matching: {m.subscriptions:,} subscriptions x {m.stories:,} new stories "
+        f"(median of {repeats} loads each)"
+    )
     print(f"  load alone              {m.load_alone * 1000:8.0f} ms")
-    print(f"  load with alert hook    {m.load_with_alerts * 1000:8.0f} ms "
-          f"(+{m.total_share:.0%})")  # fmt: skip
-    print(f"  hook (match + outbox)   {m.hook * 1000:8.0f} ms = {m.share:.1%} of the load alone "
-          f"(target < {TARGET_MATCH_SHARE:.0%}); {m.rows:,} outbox rows")  # fmt: skip
+    print(f"  load with alert hook    {m.load_with_alerts * 1000:8.0f} ms (+{m.total_share:.0%})")
+    print(
+        f"  hook (match + outbox)   {m.hook * 1000:8.0f} ms = {m.share:.1%} of the load alone "
+        f"(target < {TARGET_MATCH_SHARE:.0%}); {m.rows:,} outbox rows"
+    )
 
 
 def _print_dispatch(dsp: DispatchFigures) -> None:
-    print(f"Dispatch: {dsp.messages:,} alert messages to {dsp.channels} channels, stand-in "
-          "limit 5 msgs/5 s per channel, dispatcher budget 40 req/s")  # fmt: skip
-    print(f"  took {dsp.seconds:.1f} s: {dsp.rate:.1f} msg/s; the limits allow "
-          f"{dsp.allowed_rate:.1f} msg/s (best schedule {dsp.allowed_seconds:.1f} s) "
-          f"= {dsp.share:.2f} of it (target >= {TARGET_RATE_SHARE})")  # fmt: skip
-    print(f"  429s provoked: {dsp.provoked_429}; messages posted: {dsp.posted:,}; "
-          f"duplicates: {dsp.duplicates}; all marked sent after {dsp.marked_seconds:.1f} s")  # fmt: skip
+    print(
+        f"Dispatch: {dsp.messages:,} alert messages to {dsp.channels} channels, stand-in "
+        "limit 5 msgs/5 s per channel, dispatcher budget 40 req/s"
+    )
+    print(
+        f"  took {dsp.seconds:.1f} s: {dsp.rate:.1f} msg/s; the limits allow "
+        f"{dsp.allowed_rate:.1f} msg/s (best schedule {dsp.allowed_seconds:.1f} s) "
+        f"= {dsp.share:.2f} of it (target >= {TARGET_RATE_SHARE})"
+    )
+    print(
+        f"  429s provoked: {dsp.provoked_429}; messages posted: {dsp.posted:,}; "
+        f"duplicates: {dsp.duplicates}; all marked sent after {dsp.marked_seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -72,68 +72,158 @@ TOPIC_WEIGHTS: tuple[tuple[str, int], ...] = (
 
 TECH: dict[str, tuple[str, ...]] = {
     "AI": (
-        "artificial intelligence", "AI as a service", "AI consulting", "enterprise AI",
-        "AI infrastructure", "generative AI", "AI software", "cognitive computing",
+        "artificial intelligence",
+        "AI as a service",
+        "AI consulting",
+        "enterprise AI",
+        "AI infrastructure",
+        "generative AI",
+        "AI software",
+        "cognitive computing",
     ),
     "Computer Vision": (
-        "facial recognition", "image recognition", "object detection", "video analytics",
-        "machine vision", "optical character recognition", "gesture recognition",
-        "visual inspection", "3D sensing", "pedestrian detection", "emotion recognition",
-        "license plate recognition", "patient monitoring cameras",
+        "facial recognition",
+        "image recognition",
+        "object detection",
+        "video analytics",
+        "machine vision",
+        "optical character recognition",
+        "gesture recognition",
+        "visual inspection",
+        "3D sensing",
+        "pedestrian detection",
+        "emotion recognition",
+        "license plate recognition",
+        "patient monitoring cameras",
     ),
     "Natural Language Processing": (
-        "natural language processing", "speech recognition", "voice recognition",
-        "conversational AI", "chatbots", "sentiment analysis", "machine translation",
-        "text analytics", "voice assistants", "large language models", "intent detection",
-        "call center automation", "document understanding", "conversational systems",
+        "natural language processing",
+        "speech recognition",
+        "voice recognition",
+        "conversational AI",
+        "chatbots",
+        "sentiment analysis",
+        "machine translation",
+        "text analytics",
+        "voice assistants",
+        "large language models",
+        "intent detection",
+        "call center automation",
+        "document understanding",
+        "conversational systems",
     ),
     "Machine Learning": (
-        "machine learning", "deep learning", "AutoML", "reinforcement learning", "MLOps",
-        "predictive analytics", "federated learning", "edge AI", "machine learning as a service",
-        "neural networks", "anomaly detection", "synthetic data", "graph neural networks",
+        "machine learning",
+        "deep learning",
+        "AutoML",
+        "reinforcement learning",
+        "MLOps",
+        "predictive analytics",
+        "federated learning",
+        "edge AI",
+        "machine learning as a service",
+        "neural networks",
+        "anomaly detection",
+        "synthetic data",
+        "graph neural networks",
     ),
     "AI in Healthcare": (
-        "medical imaging", "clinical decision support", "drug discovery", "patient monitoring",
-        "telemedicine", "diagnostic AI", "remote patient care", "digital pathology",
-        "health biometrics", "precision medicine", "hospital triage", "electronic health records",
+        "medical imaging",
+        "clinical decision support",
+        "drug discovery",
+        "patient monitoring",
+        "telemedicine",
+        "diagnostic AI",
+        "remote patient care",
+        "digital pathology",
+        "health biometrics",
+        "precision medicine",
+        "hospital triage",
+        "electronic health records",
     ),
     "AI in Robotics": (
-        "service robots", "collaborative robots", "warehouse robots", "surgical robots",
-        "delivery robots", "industrial robots", "nanorobotics", "humanoid robots",
-        "agricultural robots", "inspection drones", "robotic process automation",
+        "service robots",
+        "collaborative robots",
+        "warehouse robots",
+        "surgical robots",
+        "delivery robots",
+        "industrial robots",
+        "nanorobotics",
+        "humanoid robots",
+        "agricultural robots",
+        "inspection drones",
+        "robotic process automation",
         "cleaning robots",
     ),
     "AI in Autos": (
-        "autonomous vehicles", "self-driving trucks", "driver monitoring",
-        "advanced driver assistance", "in-car voice assistants", "robotaxis",
-        "predictive maintenance", "lidar perception", "fleet telematics", "autonomous shuttles",
+        "autonomous vehicles",
+        "self-driving trucks",
+        "driver monitoring",
+        "advanced driver assistance",
+        "in-car voice assistants",
+        "robotaxis",
+        "predictive maintenance",
+        "lidar perception",
+        "fleet telematics",
+        "autonomous shuttles",
     ),
     "AI in Finance": (
-        "fraud detection", "credit scoring", "anti-money laundering", "algorithmic trading",
-        "robo-advisors", "insurance claims automation", "financial crime compliance",
-        "payments risk scoring", "KYC automation", "finance back-office automation",
+        "fraud detection",
+        "credit scoring",
+        "anti-money laundering",
+        "algorithmic trading",
+        "robo-advisors",
+        "insurance claims automation",
+        "financial crime compliance",
+        "payments risk scoring",
+        "KYC automation",
+        "finance back-office automation",
         "financial crime",
     ),
     "AI Ethics": (
-        "algorithmic bias", "facial recognition surveillance", "AI transparency",
-        "explainable AI", "AI governance", "data privacy", "deepfakes", "responsible AI",
-        "AI regulation", "human rights safeguards",
+        "algorithmic bias",
+        "facial recognition surveillance",
+        "AI transparency",
+        "explainable AI",
+        "AI governance",
+        "data privacy",
+        "deepfakes",
+        "responsible AI",
+        "AI regulation",
+        "human rights safeguards",
     ),
     "AI Hardware": (
-        "AI chips", "GPUs", "inference accelerators", "neuromorphic chips", "FPGAs",
-        "edge AI processors", "high-bandwidth memory", "AI supercomputers",
-        "tensor processors", "GPU cloud",
+        "AI chips",
+        "GPUs",
+        "inference accelerators",
+        "neuromorphic chips",
+        "FPGAs",
+        "edge AI processors",
+        "high-bandwidth memory",
+        "AI supercomputers",
+        "tensor processors",
+        "GPU cloud",
     ),
     "AI in Marketing": (
-        "ad targeting", "marketing personalisation", "customer analytics",
-        "programmatic advertising", "AI advertising",
+        "ad targeting",
+        "marketing personalisation",
+        "customer analytics",
+        "programmatic advertising",
+        "AI advertising",
     ),
     "AI in Sales": (
-        "sales forecasting", "lead scoring", "conversational commerce", "sales enablement AI",
+        "sales forecasting",
+        "lead scoring",
+        "conversational commerce",
+        "sales enablement AI",
     ),
     "Cloud": (
-        "cloud AI services", "GPU cloud", "serverless inference", "AI data centres",
-        "hybrid cloud", "cloud computing",
+        "cloud AI services",
+        "GPU cloud",
+        "serverless inference",
+        "AI data centres",
+        "hybrid cloud",
+        "cloud computing",
     ),
 }
 
@@ -155,116 +245,452 @@ PRODUCTS: dict[str, tuple[str, ...]] = {
     "Nvidia": ("CUDA", "DGX", "Jetson", "Clara", "DRIVE"),
     "Intel": ("Gaudi", "Movidius", "OpenVINO", "Xeon"),
 }
-TECH_TOPIC_OF_COMPANY = {"IBM AI": "AI", "AWS AI": "Machine Learning", "Microsoft AI": "AI",
-                         "Google AI": "Machine Learning", "Facebook AI": "Computer Vision"}
+TECH_TOPIC_OF_COMPANY = {
+    "IBM AI": "AI",
+    "AWS AI": "Machine Learning",
+    "Microsoft AI": "AI",
+    "Google AI": "Machine Learning",
+    "Facebook AI": "Computer Vision",
+}
 
 BIG_COMPANIES = (
-    "IBM", "Microsoft", "Google", "Amazon", "Nvidia", "Intel", "Oracle", "Salesforce", "Meta",
-    "Apple", "Baidu", "Alibaba", "Tencent", "Samsung", "Siemens", "Qualcomm", "Cisco", "SAP",
-    "Accenture", "Infosys", "Huawei", "Dell", "HPE", "Adobe", "AMD", "Arm", "Bosch", "Philips",
-    "Sony", "Wipro", "Capgemini", "Atos", "Deloitte", "Honeywell", "ABB", "Fanuc", "Medtronic",
-    "GE HealthCare", "Visa", "Mastercard", "JPMorgan", "HSBC", "Toyota", "Volkswagen", "Ford",
+    "IBM",
+    "Microsoft",
+    "Google",
+    "Amazon",
+    "Nvidia",
+    "Intel",
+    "Oracle",
+    "Salesforce",
+    "Meta",
+    "Apple",
+    "Baidu",
+    "Alibaba",
+    "Tencent",
+    "Samsung",
+    "Siemens",
+    "Qualcomm",
+    "Cisco",
+    "SAP",
+    "Accenture",
+    "Infosys",
+    "Huawei",
+    "Dell",
+    "HPE",
+    "Adobe",
+    "AMD",
+    "Arm",
+    "Bosch",
+    "Philips",
+    "Sony",
+    "Wipro",
+    "Capgemini",
+    "Atos",
+    "Deloitte",
+    "Honeywell",
+    "ABB",
+    "Fanuc",
+    "Medtronic",
+    "GE HealthCare",
+    "Visa",
+    "Mastercard",
+    "JPMorgan",
+    "HSBC",
+    "Toyota",
+    "Volkswagen",
+    "Ford",
 )
 _BIG_SET = frozenset(BIG_COMPANIES) | frozenset(COMPANY_TOPICS.values())
 RESEARCH_FIRMS = (
-    "Acumen Research and Consulting", "Grand View Research", "MarketsandMarkets",
-    "Transparency Market Research", "Market Research Future", "Kenneth Research",
-    "ReportsnReports", "Allied Market Research", "Fortune Business Insights",
-    "Mordor Intelligence", "Research and Markets", "Reports and Data", "Emergen Research",
-    "Polaris Market Research", "Verified Market Research", "Astute Analytica",
+    "Acumen Research and Consulting",
+    "Grand View Research",
+    "MarketsandMarkets",
+    "Transparency Market Research",
+    "Market Research Future",
+    "Kenneth Research",
+    "ReportsnReports",
+    "Allied Market Research",
+    "Fortune Business Insights",
+    "Mordor Intelligence",
+    "Research and Markets",
+    "Reports and Data",
+    "Emergen Research",
+    "Polaris Market Research",
+    "Verified Market Research",
+    "Astute Analytica",
 )
 _SYL_A = (
-    "Neur", "Cogn", "Quant", "Vect", "Syn", "Lum", "Astr", "Hel", "Orb", "Dat", "Clar", "Brigh",
-    "Sens", "Rob", "Med", "Fin", "Agr", "Aut", "Verb", "Kine", "Opt", "Prax", "Zen", "Tess",
-    "Nov", "Cal", "Ver", "Spect", "Inf", "Pix",
+    "Neur",
+    "Cogn",
+    "Quant",
+    "Vect",
+    "Syn",
+    "Lum",
+    "Astr",
+    "Hel",
+    "Orb",
+    "Dat",
+    "Clar",
+    "Brigh",
+    "Sens",
+    "Rob",
+    "Med",
+    "Fin",
+    "Agr",
+    "Aut",
+    "Verb",
+    "Kine",
+    "Opt",
+    "Prax",
+    "Zen",
+    "Tess",
+    "Nov",
+    "Cal",
+    "Ver",
+    "Spect",
+    "Inf",
+    "Pix",
 )
 _SYL_B = (
-    "ify", "ora", "ex", "io", "iq", "ai", "ly", "on", "ium", "ica", "ara", "yx", "eon", "ata",
-    "ento", "ix", "ova", "ana",
+    "ify",
+    "ora",
+    "ex",
+    "io",
+    "iq",
+    "ai",
+    "ly",
+    "on",
+    "ium",
+    "ica",
+    "ara",
+    "yx",
+    "eon",
+    "ata",
+    "ento",
+    "ix",
+    "ova",
+    "ana",
 )
 _CO_SUFFIX = (
-    "", "", "", " AI", " Labs", " Technologies", " Inc.", " Robotics", " Health", " Analytics",
-    " Systems", ".ai", " Software",
+    "",
+    "",
+    "",
+    " AI",
+    " Labs",
+    " Technologies",
+    " Inc.",
+    " Robotics",
+    " Health",
+    " Analytics",
+    " Systems",
+    ".ai",
+    " Software",
 )
 _FIRST = (
-    "Arvind", "Camilla", "Evangelos", "Priya", "Daniel", "Mei", "Oluwaseun", "Sofia", "Lukas",
-    "Aisha", "Rahul", "Hannah", "Kenji", "Fatima", "Marco", "Elena", "Tomasz", "Grace", "Omar",
-    "Ingrid", "Diego", "Nadia", "Samuel", "Yuki", "Chloe", "Ravi", "Amara", "Jonas", "Lucia",
-    "Wei", "Emeka", "Sarah", "Pedro", "Anika", "Bernard", "Kavita", "Dave", "Amelia", "Bill",
-    "Nirmala", "Ameek", "Laura", "Tariq", "Claire", "Hiroshi", "Zara", "Felix", "Maya",
+    "Arvind",
+    "Camilla",
+    "Evangelos",
+    "Priya",
+    "Daniel",
+    "Mei",
+    "Oluwaseun",
+    "Sofia",
+    "Lukas",
+    "Aisha",
+    "Rahul",
+    "Hannah",
+    "Kenji",
+    "Fatima",
+    "Marco",
+    "Elena",
+    "Tomasz",
+    "Grace",
+    "Omar",
+    "Ingrid",
+    "Diego",
+    "Nadia",
+    "Samuel",
+    "Yuki",
+    "Chloe",
+    "Ravi",
+    "Amara",
+    "Jonas",
+    "Lucia",
+    "Wei",
+    "Emeka",
+    "Sarah",
+    "Pedro",
+    "Anika",
+    "Bernard",
+    "Kavita",
+    "Dave",
+    "Amelia",
+    "Bill",
+    "Nirmala",
+    "Ameek",
+    "Laura",
+    "Tariq",
+    "Claire",
+    "Hiroshi",
+    "Zara",
+    "Felix",
+    "Maya",
 )
 _LAST = (
-    "Krishna", "Patel", "Okafor", "Schmidt", "Nakamura", "Rossi", "Haddad", "Kowalski", "Chen",
-    "Garcia", "Johansson", "Mensah", "Dubois", "Singh", "Kim", "Novak", "Fernandes", "Adeyemi",
-    "Larsen", "Moreau", "Ibrahim", "Tanaka", "Walsh", "Costa", "Bauer", "Reyes", "Andersson",
-    "Mehta", "Osei", "Lindqvist", "Park", "Hughes", "Alvarez", "Sato", "Brennan", "Varga",
+    "Krishna",
+    "Patel",
+    "Okafor",
+    "Schmidt",
+    "Nakamura",
+    "Rossi",
+    "Haddad",
+    "Kowalski",
+    "Chen",
+    "Garcia",
+    "Johansson",
+    "Mensah",
+    "Dubois",
+    "Singh",
+    "Kim",
+    "Novak",
+    "Fernandes",
+    "Adeyemi",
+    "Larsen",
+    "Moreau",
+    "Ibrahim",
+    "Tanaka",
+    "Walsh",
+    "Costa",
+    "Bauer",
+    "Reyes",
+    "Andersson",
+    "Mehta",
+    "Osei",
+    "Lindqvist",
+    "Park",
+    "Hughes",
+    "Alvarez",
+    "Sato",
+    "Brennan",
+    "Varga",
 )
 INDUSTRIES = (
-    "healthcare", "retail", "banking", "insurance", "manufacturing", "logistics", "agriculture",
-    "education", "telecom", "energy", "automotive", "public sector", "media", "hospitality",
-    "pharmaceuticals", "real estate", "construction", "e-commerce", "gaming", "legal services",
+    "healthcare",
+    "retail",
+    "banking",
+    "insurance",
+    "manufacturing",
+    "logistics",
+    "agriculture",
+    "education",
+    "telecom",
+    "energy",
+    "automotive",
+    "public sector",
+    "media",
+    "hospitality",
+    "pharmaceuticals",
+    "real estate",
+    "construction",
+    "e-commerce",
+    "gaming",
+    "legal services",
 )
 USERS = (
-    "clinicians", "fraud teams", "retailers", "developers", "fundraisers", "call center agents",
-    "data scientists", "plant managers", "farmers", "teachers", "radiologists", "insurers",
-    "small businesses", "city planners", "marketers", "finance teams", "fleet operators",
+    "clinicians",
+    "fraud teams",
+    "retailers",
+    "developers",
+    "fundraisers",
+    "call center agents",
+    "data scientists",
+    "plant managers",
+    "farmers",
+    "teachers",
+    "radiologists",
+    "insurers",
+    "small businesses",
+    "city planners",
+    "marketers",
+    "finance teams",
+    "fleet operators",
 )
 GOALS = (
-    "cut operating costs", "spot defects earlier", "answer customer calls faster",
-    "detect fraud in real time", "triage patients", "forecast demand", "reduce paperwork",
-    "monitor equipment remotely", "personalise offers", "automate back-office work",
-    "shorten diagnosis times", "keep shelves stocked", "screen job applicants",
-    "track crop health", "flag risky transactions", "summarise long documents",
+    "cut operating costs",
+    "spot defects earlier",
+    "answer customer calls faster",
+    "detect fraud in real time",
+    "triage patients",
+    "forecast demand",
+    "reduce paperwork",
+    "monitor equipment remotely",
+    "personalise offers",
+    "automate back-office work",
+    "shorten diagnosis times",
+    "keep shelves stocked",
+    "screen job applicants",
+    "track crop health",
+    "flag risky transactions",
+    "summarise long documents",
 )
 REGIONS = (
-    "North America", "Europe", "Asia-Pacific", "Latin America", "the Middle East", "Africa",
-    "India", "Japan", "Germany", "the UK", "Australia", "Canada", "Brazil", "France",
-    "Singapore", "the UAE", "South Korea", "the Nordics", "Southeast Asia", "Saudi Arabia",
+    "North America",
+    "Europe",
+    "Asia-Pacific",
+    "Latin America",
+    "the Middle East",
+    "Africa",
+    "India",
+    "Japan",
+    "Germany",
+    "the UK",
+    "Australia",
+    "Canada",
+    "Brazil",
+    "France",
+    "Singapore",
+    "the UAE",
+    "South Korea",
+    "the Nordics",
+    "Southeast Asia",
+    "Saudi Arabia",
 )
 CITIES = (
-    "SAN FRANCISCO", "NEW YORK", "LONDON", "DUBLIN", "TORONTO", "BANGALORE", "TOKYO", "BERLIN",
-    "SINGAPORE", "BOSTON", "AUSTIN, Texas", "TEL AVIV", "PARIS", "SYDNEY", "DUBAI", "SEOUL",
-    "SEATTLE", "CHICAGO", "MUNICH", "ZURICH", "STOCKHOLM", "AMSTERDAM", "PALO ALTO, Calif.",
-    "SANTA CLARA, Calif.", "PORTLAND, Ore.", "ANN ARBOR, Mich.", "PUNE, India", "MONTREAL",
-    "MADRID", "LOS ANGELES",
+    "SAN FRANCISCO",
+    "NEW YORK",
+    "LONDON",
+    "DUBLIN",
+    "TORONTO",
+    "BANGALORE",
+    "TOKYO",
+    "BERLIN",
+    "SINGAPORE",
+    "BOSTON",
+    "AUSTIN, Texas",
+    "TEL AVIV",
+    "PARIS",
+    "SYDNEY",
+    "DUBAI",
+    "SEOUL",
+    "SEATTLE",
+    "CHICAGO",
+    "MUNICH",
+    "ZURICH",
+    "STOCKHOLM",
+    "AMSTERDAM",
+    "PALO ALTO, Calif.",
+    "SANTA CLARA, Calif.",
+    "PORTLAND, Ore.",
+    "ANN ARBOR, Mich.",
+    "PUNE, India",
+    "MONTREAL",
+    "MADRID",
+    "LOS ANGELES",
 )
 WIRES = (
-    "PRNewswire", "GLOBE NEWSWIRE", "Business Wire", "PRWEB", "ACCESSWIRE", "The Expresswire",
+    "PRNewswire",
+    "GLOBE NEWSWIRE",
+    "Business Wire",
+    "PRWEB",
+    "ACCESSWIRE",
+    "The Expresswire",
     "EINPresswire",
 )
 REGULATORS = (
-    "the FTC", "EU data protection authorities", "the UK's ICO", "France's CNIL",
-    "Brazil's ANPD", "the SEC", "state attorneys general", "Canada's privacy commissioner",
-    "Australia's OAIC", "Germany's Federal Cartel Office", "the European Commission",
+    "the FTC",
+    "EU data protection authorities",
+    "the UK's ICO",
+    "France's CNIL",
+    "Brazil's ANPD",
+    "the SEC",
+    "state attorneys general",
+    "Canada's privacy commissioner",
+    "Australia's OAIC",
+    "Germany's Federal Cartel Office",
+    "the European Commission",
 )
 CONCERNS = (
-    "privacy concerns", "bias concerns", "racial profiling fears", "data protection rules",
-    "safety concerns", "accuracy complaints", "consumer complaints", "transparency rules",
+    "privacy concerns",
+    "bias concerns",
+    "racial profiling fears",
+    "data protection rules",
+    "safety concerns",
+    "accuracy complaints",
+    "consumer complaints",
+    "transparency rules",
     "surveillance fears",
 )
 AWARDS = (
-    "AI Breakthrough Awards", "Global Tech Awards", "Stevie Awards", "Edison Awards",
-    "CogX Awards", "Fintech Innovation Awards", "HealthTech Awards", "Red Herring Top 100",
+    "AI Breakthrough Awards",
+    "Global Tech Awards",
+    "Stevie Awards",
+    "Edison Awards",
+    "CogX Awards",
+    "Fintech Innovation Awards",
+    "HealthTech Awards",
+    "Red Herring Top 100",
 )
 CONFERENCES = (
-    "World Outlook Financial Conference", "AI Summit London", "Healthcare AI Forum",
-    "Robotics Week Expo", "Cloud Native Summit", "Emerging Growth Conference",
-    "Future of Finance Forum", "Edge AI Developer Days", "Smart Mobility Congress",
+    "World Outlook Financial Conference",
+    "AI Summit London",
+    "Healthcare AI Forum",
+    "Robotics Week Expo",
+    "Cloud Native Summit",
+    "Emerging Growth Conference",
+    "Future of Finance Forum",
+    "Edge AI Developer Days",
+    "Smart Mobility Congress",
 )
 ROLES = ("AI", "technology", "data", "product", "science", "operating", "revenue")
 PRODUCT_A = (
-    "Smart", "Vision", "Insight", "Pulse", "Clear", "Deep", "Sense", "Flow", "Edge", "Nova",
-    "Signal", "Sentinel", "Quantum", "Bright", "True", "Swift",
+    "Smart",
+    "Vision",
+    "Insight",
+    "Pulse",
+    "Clear",
+    "Deep",
+    "Sense",
+    "Flow",
+    "Edge",
+    "Nova",
+    "Signal",
+    "Sentinel",
+    "Quantum",
+    "Bright",
+    "True",
+    "Swift",
 )
 PRODUCT_B = (
-    "Flow", "IQ", "Studio", "Hub", "Suite", "Engine", "Pilot", "Lens", "Core", "Assist", "Guard",
-    "Scan", "Mind", "Works",
+    "Flow",
+    "IQ",
+    "Studio",
+    "Hub",
+    "Suite",
+    "Engine",
+    "Pilot",
+    "Lens",
+    "Core",
+    "Assist",
+    "Guard",
+    "Scan",
+    "Mind",
+    "Works",
 )
 IMPACTS = ("COVID-19", "the Chip Shortage", "Inflation", "Tariffs", "Energy Prices")
 CRISES = ("COVID-19 Crisis", "Chip Shortage", "Supply Chain Crunch", "Rate Hikes", "Slowdown")
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 MON3 = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MARKET_FILLER = (
@@ -294,8 +720,17 @@ DATE_START = datetime(2018, 1, 1, tzinfo=UTC)
 DATE_END = datetime(2026, 11, 28, tzinfo=UTC)
 
 IMAGE_SIZES = (
-    (1200, 630), (600, 350), (750, 563), (1400, 933), (620, 349), (800, 446), (1600, 900),
-    (300, 300), (1200, 800), (1024, 512), (640, 360),
+    (1200, 630),
+    (600, 350),
+    (750, 563),
+    (1400, 933),
+    (620, 349),
+    (800, 446),
+    (1600, 900),
+    (300, 300),
+    (1200, 800),
+    (1024, 512),
+    (640, 360),
 )
 
 
@@ -310,100 +745,261 @@ class Outlet:
 
 
 OUTLETS: tuple[Outlet, ...] = (
-    Outlet("MarketWatch", "marketwatch.com", 30,
-           "https://www.marketwatch.com/press-release/{slug}-{date}",
-           img="https://mw3.wsj.net/mw5/content/logos/mw_logo_social.png"),
-    Outlet("PR Newswire", "prnewswire.com", 9,
-           "https://www.prnewswire.com/news-releases/{slug}-{id9}.html",
-           img="https://mma.prnewswire.com/media/{id7}/{Slug40}.jpg"),
-    Outlet("Benzinga.com", "benzinga.com", 5,
-           "https://www.benzinga.com/pressreleases/{yy}/{mm}/{bid}/{slug120}", amp="suffix"),
-    Outlet("Business Insider", "businessinsider.com", 4,
-           "https://markets.businessinsider.com/news/stocks/{slug}-{id10}", amp="query",
-           img="https://i.insider.com/{hex24}?width=1200&format=jpeg"),
-    Outlet("WFMZ-TV", "wfmz.com", 3,
-           "https://www.wfmz.com/news/pr_newswire/pr_newswire_{section}/{slug}"
-           "/article_{uuid}.html"),
-    Outlet("openpr.com", "openpr.com", 3, "https://www.openpr.com/news/{id7}/{slug50}",
-           amp="prefix", img="https://cdn.openpr.com/T/{m}/{hex10}_g.jpg"),
-    Outlet("Associated Press", "apnews.com", 3,
-           "https://apnews.com/press-release/{wire}/{slug60}-{hex32}"),
-    Outlet("Business Wire", "businesswire.com", 3,
-           "https://www.businesswire.com/news/home/{yyyymmdd}{id6}/en/{Slug}"),
-    Outlet("LinkedIn", "linkedin.com", 2, "https://www.linkedin.com/pulse/{slug50}-{author}",
-           img="https://media-exp1.licdn.com/dms/image/{hex16}/article-cover_image/0"),
-    Outlet("Forbes", "forbes.com", 2,
-           "https://www.forbes.com/sites/{author}/{yyyy}/{mm}/{dd}/{slug}/",
-           amp="suffix", img="https://thumbor.forbes.com/thumbor/fit-in/1200x0/{hex24}.jpg"),
-    Outlet("TechRepublic", "techrepublic.com", 2, "https://www.techrepublic.com/article/{slug}/",
-           amp="prefix"),
-    Outlet("The Next Web", "thenextweb.com", 2,
-           "https://thenextweb.com/{section}/{yyyy}/{mm}/{dd}/{slug}/"),
-    Outlet("VentureBeat", "venturebeat.com", 2, "https://venturebeat.com/{yyyy}/{mm}/{dd}/{slug}/",
-           amp="suffix"),
-    Outlet("Analytics India Magazine", "analyticsindiamag.com", 2,
-           "https://analyticsindiamag.com/{slug}/"),
-    Outlet("Analytics Insight", "analyticsinsight.net", 2,
-           "https://www.analyticsinsight.net/{slug}/"),
-    Outlet("EurekAlert!", "eurekalert.org", 1,
-           "https://www.eurekalert.org/pub_releases/{yyyy}-{mm}/{abbr}-{abbr}{mmddyy}.php"),
-    Outlet("Medical Xpress", "medicalxpress.com", 1,
-           "https://medicalxpress.com/news/{yyyy}-{mm}-{slug40}.html", amp="prefix"),
-    Outlet("Engadget", "engadget.com", 1, "https://www.engadget.com/{slug60}-{id9}.html",
-           amp="prefix"),
-    Outlet("The Verge", "theverge.com", 1,
-           "https://www.theverge.com/{yyyy}/{m}/{d}/{id8}/{slug}", amp="prefix"),
+    Outlet(
+        "MarketWatch",
+        "marketwatch.com",
+        30,
+        "https://www.marketwatch.com/press-release/{slug}-{date}",
+        img="https://mw3.wsj.net/mw5/content/logos/mw_logo_social.png",
+    ),
+    Outlet(
+        "PR Newswire",
+        "prnewswire.com",
+        9,
+        "https://www.prnewswire.com/news-releases/{slug}-{id9}.html",
+        img="https://mma.prnewswire.com/media/{id7}/{Slug40}.jpg",
+    ),
+    Outlet(
+        "Benzinga.com",
+        "benzinga.com",
+        5,
+        "https://www.benzinga.com/pressreleases/{yy}/{mm}/{bid}/{slug120}",
+        amp="suffix",
+    ),
+    Outlet(
+        "Business Insider",
+        "businessinsider.com",
+        4,
+        "https://markets.businessinsider.com/news/stocks/{slug}-{id10}",
+        amp="query",
+        img="https://i.insider.com/{hex24}?width=1200&format=jpeg",
+    ),
+    Outlet(
+        "WFMZ-TV",
+        "wfmz.com",
+        3,
+        "https://www.wfmz.com/news/pr_newswire/pr_newswire_{section}/{slug}/article_{uuid}.html",
+    ),
+    Outlet(
+        "openpr.com",
+        "openpr.com",
+        3,
+        "https://www.openpr.com/news/{id7}/{slug50}",
+        amp="prefix",
+        img="https://cdn.openpr.com/T/{m}/{hex10}_g.jpg",
+    ),
+    Outlet(
+        "Associated Press",
+        "apnews.com",
+        3,
+        "https://apnews.com/press-release/{wire}/{slug60}-{hex32}",
+    ),
+    Outlet(
+        "Business Wire",
+        "businesswire.com",
+        3,
+        "https://www.businesswire.com/news/home/{yyyymmdd}{id6}/en/{Slug}",
+    ),
+    Outlet(
+        "LinkedIn",
+        "linkedin.com",
+        2,
+        "https://www.linkedin.com/pulse/{slug50}-{author}",
+        img="https://media-exp1.licdn.com/dms/image/{hex16}/article-cover_image/0",
+    ),
+    Outlet(
+        "Forbes",
+        "forbes.com",
+        2,
+        "https://www.forbes.com/sites/{author}/{yyyy}/{mm}/{dd}/{slug}/",
+        amp="suffix",
+        img="https://thumbor.forbes.com/thumbor/fit-in/1200x0/{hex24}.jpg",
+    ),
+    Outlet(
+        "TechRepublic",
+        "techrepublic.com",
+        2,
+        "https://www.techrepublic.com/article/{slug}/",
+        amp="prefix",
+    ),
+    Outlet(
+        "The Next Web",
+        "thenextweb.com",
+        2,
+        "https://thenextweb.com/{section}/{yyyy}/{mm}/{dd}/{slug}/",
+    ),
+    Outlet(
+        "VentureBeat",
+        "venturebeat.com",
+        2,
+        "https://venturebeat.com/{yyyy}/{mm}/{dd}/{slug}/",
+        amp="suffix",
+    ),
+    Outlet(
+        "Analytics India Magazine",
+        "analyticsindiamag.com",
+        2,
+        "https://analyticsindiamag.com/{slug}/",
+    ),
+    Outlet(
+        "Analytics Insight", "analyticsinsight.net", 2, "https://www.analyticsinsight.net/{slug}/"
+    ),
+    Outlet(
+        "EurekAlert!",
+        "eurekalert.org",
+        1,
+        "https://www.eurekalert.org/pub_releases/{yyyy}-{mm}/{abbr}-{abbr}{mmddyy}.php",
+    ),
+    Outlet(
+        "Medical Xpress",
+        "medicalxpress.com",
+        1,
+        "https://medicalxpress.com/news/{yyyy}-{mm}-{slug40}.html",
+        amp="prefix",
+    ),
+    Outlet(
+        "Engadget", "engadget.com", 1, "https://www.engadget.com/{slug60}-{id9}.html", amp="prefix"
+    ),
+    Outlet(
+        "The Verge",
+        "theverge.com",
+        1,
+        "https://www.theverge.com/{yyyy}/{m}/{d}/{id8}/{slug}",
+        amp="prefix",
+    ),
     Outlet("ZDNet", "zdnet.com", 1, "https://www.zdnet.com/article/{slug}/", amp="prefix"),
-    Outlet("CNBC", "cnbc.com", 1, "https://www.cnbc.com/{yyyy}/{mm}/{dd}/{slug60}.html",
-           amp="prefix"),
-    Outlet("Gulf News", "gulfnews.com", 1,
-           "https://gulfnews.com/business/{section}/{slug}-1.{id13}",
-           amp="prefix"),
-    Outlet("Indiatimes", "indiatimes.com", 1,
-           "https://economictimes.indiatimes.com/tech/technology/{slug}/articleshow/{id8}.cms",
-           amp="prefix"),
-    Outlet("Your Story", "yourstory.com", 1, "https://yourstory.com/{yyyy}/{mm}/{slug40}",
-           amp="prefix"),
+    Outlet(
+        "CNBC", "cnbc.com", 1, "https://www.cnbc.com/{yyyy}/{mm}/{dd}/{slug60}.html", amp="prefix"
+    ),
+    Outlet(
+        "Gulf News",
+        "gulfnews.com",
+        1,
+        "https://gulfnews.com/business/{section}/{slug}-1.{id13}",
+        amp="prefix",
+    ),
+    Outlet(
+        "Indiatimes",
+        "indiatimes.com",
+        1,
+        "https://economictimes.indiatimes.com/tech/technology/{slug}/articleshow/{id8}.cms",
+        amp="prefix",
+    ),
+    Outlet(
+        "Your Story", "yourstory.com", 1, "https://yourstory.com/{yyyy}/{mm}/{slug40}", amp="prefix"
+    ),
     Outlet("insideHPC", "insidehpc.com", 1, "https://insidehpc.com/{yyyy}/{mm}/{slug}/"),
-    Outlet("Network World", "networkworld.com", 1,
-           "https://www.networkworld.com/article/{id7}/{slug}.html"),
+    Outlet(
+        "Network World",
+        "networkworld.com",
+        1,
+        "https://www.networkworld.com/article/{id7}/{slug}.html",
+    ),
     Outlet("Datanami", "datanami.com", 1, "https://www.datanami.com/{yyyy}/{mm}/{dd}/{slug}/"),
-    Outlet("Help Net Security", "helpnetsecurity.com", 1,
-           "https://www.helpnetsecurity.com/{yyyy}/{mm}/{dd}/{slug40}/"),
-    Outlet("The Guardian", "theguardian.com", 1,
-           "https://www.theguardian.com/technology/{yyyy}/{mon}/{dd}/{slug}", amp="prefix"),
+    Outlet(
+        "Help Net Security",
+        "helpnetsecurity.com",
+        1,
+        "https://www.helpnetsecurity.com/{yyyy}/{mm}/{dd}/{slug40}/",
+    ),
+    Outlet(
+        "The Guardian",
+        "theguardian.com",
+        1,
+        "https://www.theguardian.com/technology/{yyyy}/{mon}/{dd}/{slug}",
+        amp="prefix",
+    ),
     Outlet("ARN", "arnnet.com.au", 1, "https://www.arnnet.com.au/mediareleases/{id5}/{slug40}/"),
-    Outlet("Morningstar, Inc.", "morningstar.com", 1,
-           "https://www.morningstar.com/news/business-wire/{yyyymmdd}{id6}/{slug}"),
+    Outlet(
+        "Morningstar, Inc.",
+        "morningstar.com",
+        1,
+        "https://www.morningstar.com/news/business-wire/{yyyymmdd}{id6}/{slug}",
+    ),
     Outlet("Gizmodo", "gizmodo.com", 1, "https://gizmodo.com/{slug60}-{id10}", amp="suffix"),
-    Outlet("The Motley Fool", "fool.com", 1,
-           "https://www.fool.com/investing/{yyyy}/{mm}/{dd}/{slug40}.aspx", amp="prefix"),
-    Outlet("dbta.com", "dbta.com", 1,
-           "https://www.dbta.com/BigDataQuarterly/Articles/{Slug}-{id6}.aspx"),
-    Outlet("Middle East North Africa Financial Network", "menafn.com", 1,
-           "https://menafn.com/{id10}/{Slug}"),
-    Outlet("Electronic Engineering Journal", "eejournal.com", 1,
-           "https://www.eejournal.com/article/{slug}/"),
-    Outlet("Crowdfund Insider", "crowdfundinsider.com", 1,
-           "https://www.crowdfundinsider.com/{yyyy}/{mm}/{id6}-{slug}/"),
-    Outlet("Healthcare IT News", "healthcareitnews.com", 1,
-           "https://www.healthcareitnews.com/news/{slug}"),
+    Outlet(
+        "The Motley Fool",
+        "fool.com",
+        1,
+        "https://www.fool.com/investing/{yyyy}/{mm}/{dd}/{slug40}.aspx",
+        amp="prefix",
+    ),
+    Outlet(
+        "dbta.com",
+        "dbta.com",
+        1,
+        "https://www.dbta.com/BigDataQuarterly/Articles/{Slug}-{id6}.aspx",
+    ),
+    Outlet(
+        "Middle East North Africa Financial Network",
+        "menafn.com",
+        1,
+        "https://menafn.com/{id10}/{Slug}",
+    ),
+    Outlet(
+        "Electronic Engineering Journal",
+        "eejournal.com",
+        1,
+        "https://www.eejournal.com/article/{slug}/",
+    ),
+    Outlet(
+        "Crowdfund Insider",
+        "crowdfundinsider.com",
+        1,
+        "https://www.crowdfundinsider.com/{yyyy}/{mm}/{id6}-{slug}/",
+    ),
+    Outlet(
+        "Healthcare IT News",
+        "healthcareitnews.com",
+        1,
+        "https://www.healthcareitnews.com/news/{slug}",
+    ),
     Outlet("The Robot Report", "therobotreport.com", 1, "https://www.therobotreport.com/{slug}/"),
     Outlet("Finextra", "finextra.com", 1, "https://www.finextra.com/newsarticle/{id5}/{slug}"),
-    Outlet("TechCrunch", "techcrunch.com", 1, "https://techcrunch.com/{yyyy}/{mm}/{dd}/{slug}/",
-           amp="suffix"),
+    Outlet(
+        "TechCrunch",
+        "techcrunch.com",
+        1,
+        "https://techcrunch.com/{yyyy}/{mm}/{dd}/{slug}/",
+        amp="suffix",
+    ),
     Outlet("Wired", "wired.com", 1, "https://www.wired.com/story/{slug}/"),
-    Outlet("Vision Systems Design", "vision-systems.com", 1,
-           "https://www.vision-systems.com/non-factory/article/{id8}/{slug}"),
-    Outlet("Retail TouchPoints", "retailtouchpoints.com", 1,
-           "https://www.retailtouchpoints.com/topics/{section}/{slug}"),
+    Outlet(
+        "Vision Systems Design",
+        "vision-systems.com",
+        1,
+        "https://www.vision-systems.com/non-factory/article/{id8}/{slug}",
+    ),
+    Outlet(
+        "Retail TouchPoints",
+        "retailtouchpoints.com",
+        1,
+        "https://www.retailtouchpoints.com/topics/{section}/{slug}",
+    ),
 )
 _SECTIONS = ("business", "health", "technology", "banking", "future-of-finance", "markets")
 _WIRE_SLUGS = ("accesswire", "business-wire", "globe-newswire", "pr-newswire")
-_SMALL_WORDS = frozenset((
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "vs",
-    "via", "with",
-))
+_SMALL_WORDS = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "vs",
+        "via",
+        "with",
+    )
+)
 
 # ---------------------------------------------------------------------------
 # Small helpers
@@ -673,8 +1269,7 @@ def _fam_funding(r: random.Random, c: _Ctx) -> _Event:
     if c.org in _BIG_SET:
         # Big companies do not raise rounds; they lead them.
         titles = [
-            f"{c.startup} Raises ${amt} Million {rnd} Led by {c.org} to Scale "
-            f"{title_case(c.tech)}",
+            f"{c.startup} Raises ${amt} Million {rnd} Led by {c.org} to Scale {title_case(c.tech)}",
             f"{c.org} backs {c.tech} startup {c.startup} in ${amt}M round",
             f"{c.org} invests in {c.startup} as {c.tech} deals heat up",
         ]
@@ -773,8 +1368,7 @@ def _fam_exit(r: random.Random, c: _Ctx) -> _Event:
     excerpts = [
         f"{c.org} said it would stop offering {c.tech} products to {who} for at least a year, "
         f"citing {concern}.",
-        f"The move leaves a handful of smaller vendors selling {c.tech} to {who} in "
-        f"{c.region}.",
+        f"The move leaves a handful of smaller vendors selling {c.tech} to {who} in {c.region}.",
     ]
     return _Event("exit", titles[:3], excerpts)
 
@@ -803,8 +1397,7 @@ def _fam_earnings(r: random.Random, c: _Ctx) -> _Event:
 def _fam_award(r: random.Random, c: _Ctx) -> _Event:
     award = r.choice(AWARDS)
     titles = [
-        f"{c.org} Named Winner at the {c.when.year} {award} for Best {title_case(c.tech)} "
-        f"Solution",
+        f"{c.org} Named Winner at the {c.when.year} {award} for Best {title_case(c.tech)} Solution",
         f"{c.org} wins {award} for {c.tech} in {c.industry}",
         f"{c.org} recognised for {c.tech} work at {award}",
     ]
@@ -829,22 +1422,38 @@ def _fam_people(r: random.Random, c: _Ctx) -> _Event:
     excerpts = [
         f"{c.person}, who previously worked at {c.org2}, will oversee {_poss(c.org)} {c.tech} "
         f"products and report to the chief executive.",
-        f"The appointment comes as {c.org} tries to win more {c.industry} customers in "
-        f"{c.region}.",
+        f"The appointment comes as {c.org} tries to win more {c.industry} customers in {c.region}.",
     ]
     return _Event("people", titles[:3], excerpts)
 
 
 def _fam_research(r: random.Random, c: _Ctx) -> _Event:
-    uni = r.choice((
-        "University of Toronto", "ETH Zurich", "University of Maryland", "IIT Madras",
-        "Stanford University", "Imperial College London", "University of Tokyo", "KAIST",
-        "TU Munich", "University of Cape Town", "MIT", "Carnegie Mellon University",
-    ))
-    finding = r.choice((
-        "can outperform specialists", "can miss rare cases", "can cut errors by a third",
-        "can struggle with new data", "can speed up reviews", "can hide bias",
-    ))
+    uni = r.choice(
+        (
+            "University of Toronto",
+            "ETH Zurich",
+            "University of Maryland",
+            "IIT Madras",
+            "Stanford University",
+            "Imperial College London",
+            "University of Tokyo",
+            "KAIST",
+            "TU Munich",
+            "University of Cape Town",
+            "MIT",
+            "Carnegie Mellon University",
+        )
+    )
+    finding = r.choice(
+        (
+            "can outperform specialists",
+            "can miss rare cases",
+            "can cut errors by a third",
+            "can struggle with new data",
+            "can speed up reviews",
+            "can hide bias",
+        )
+    )
     titles = [
         f"{uni} funds joint {c.tech} research with {c.org}",
         f"Study: {c.tech} {finding} in {c.industry}",
@@ -950,8 +1559,11 @@ _EVENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("market", r"\b(market|forecast|cagr)\b"),
         ("launch", r"\b(launch|introduc|releases?|unveil|goes live|new .*tool)"),
         ("research", r"\b(funds|research|study)\b"),
-        ("opinion", r"^(how|why|time to|view:|metaphors|the ai revolution)|\bfoundation\b|"
-                    r"\bmaster\b|\bcan take\b|\bcareful\b|\bputs the focus\b"),
+        (
+            "opinion",
+            r"^(how|why|time to|view:|metaphors|the ai revolution)|\bfoundation\b|"
+            r"\bmaster\b|\bcan take\b|\bcareful\b|\bputs the focus\b",
+        ),
     )
 )
 
@@ -1037,11 +1649,11 @@ def _cap_runs(text: str) -> list[tuple[list[str], bool]]:
     prev_end = 0
     for m in _TOKEN.finditer(text):
         raw = m.group(0)
-        gap = text[prev_end:m.start()]
+        gap = text[prev_end : m.start()]
         prev_end = m.end()
         ends_sentence = raw.endswith(".") and raw not in _NAME_ABBREV and len(raw) > 2
         tok = _STRIP_END.sub("", raw)
-        boundary = any(ch in gap for ch in ".!?:;,|—–\"“”()") or gap.strip() == "-"
+        boundary = any(ch in gap for ch in '.!?:;,|—–"“”()') or gap.strip() == "-"
         if cur and boundary:
             runs.append((cur, cur_initial))
             cur = []
@@ -1049,7 +1661,7 @@ def _cap_runs(text: str) -> list[tuple[list[str], bool]]:
         if is_cap or (cur and tok == "of"):
             if not cur:
                 before = text[: m.start()].rstrip()
-                cur_initial = not before or before[-1] in ".!?:—-|\"“(" or before.endswith("--")
+                cur_initial = not before or before[-1] in '.!?:—-|"“(' or before.endswith("--")
             cur.append(tok)
         elif cur:
             runs.append((cur, cur_initial))
@@ -1088,8 +1700,12 @@ _PEOPLE_ENDINGS = ("ish", "ian", "ese", "can", "ean", "man")
 
 def _trim(words: list[str]) -> list[str]:
     words = list(words)
-    while words and (words[0].lower() in _GENERIC_CAPS or words[0] == "of"
-                     or words[0].lower() in _PERSON_TITLES or words[0].endswith("-based")):
+    while words and (
+        words[0].lower() in _GENERIC_CAPS
+        or words[0] == "of"
+        or words[0].lower() in _PERSON_TITLES
+        or words[0].endswith("-based")
+    ):
         words.pop(0)
     while words and (words[-1].lower() in _GENERIC_CAPS or words[-1] == "of"):
         if (
@@ -1124,8 +1740,10 @@ def _entities(title: str, excerpt: str) -> list[str]:
     def add(ws: list[str]) -> None:
         trimmed = _trim(ws)
         # "Electronic Health" trimmed to "Health" is a common word, not a name.
-        if not trimmed or len(trimmed) > 4 or (
-            len(trimmed) == 1 < len(ws) and not _namey(trimmed[0])
+        if (
+            not trimmed
+            or len(trimmed) > 4
+            or (len(trimmed) == 1 < len(ws) and not _namey(trimmed[0]))
         ):
             return
         ws = trimmed
@@ -1258,9 +1876,17 @@ def anchors_of(a: Article) -> Anchors:
     subject = market_subject(a.title)
     prov = (a.provider.name, a.provider.domain) if a.provider else None
     return Anchors(
-        url=a.url, title=a.title, family=classify_event(a.title), topics=a.topics,
-        orgs=orgs[:6], people=people[:3], products=products[:3], phrases=phrases[:4],
-        subject=subject, provider=prov, when=a.published or DATE_START,
+        url=a.url,
+        title=a.title,
+        family=classify_event(a.title),
+        topics=a.topics,
+        orgs=orgs[:6],
+        people=people[:3],
+        products=products[:3],
+        phrases=phrases[:4],
+        subject=subject,
+        provider=prov,
+        when=a.published or DATE_START,
     )
 
 
@@ -1366,10 +1992,18 @@ class _Gen:
         while org2 == org:
             org2 = self.org()
         return _Ctx(
-            topic=topic, tech=tech, org=org, org2=org2, person=self.person(),
-            region=r.choice(REGIONS), industry=r.choice(INDUSTRIES), when=when,
-            dateline=self.dateline(when), product=self.product(org),
-            firm=r.choice(RESEARCH_FIRMS), startup=r.choice(self.startups),
+            topic=topic,
+            tech=tech,
+            org=org,
+            org2=org2,
+            person=self.person(),
+            region=r.choice(REGIONS),
+            industry=r.choice(INDUSTRIES),
+            when=when,
+            dateline=self.dateline(when),
+            product=self.product(org),
+            firm=r.choice(RESEARCH_FIRMS),
+            startup=r.choice(self.startups),
         )
 
     def topics_for(self, primary: str) -> list[str]:
@@ -1432,8 +2066,14 @@ class _Gen:
             if len(" ".join(parts)) >= target:
                 break
             parts.append(
-                f.format(tech=c.tech, org=c.org, org2=c.org2, region=c.region,
-                         industry=c.industry, y2=c.when.year + 5)
+                f.format(
+                    tech=c.tech,
+                    org=c.org,
+                    org2=c.org2,
+                    region=c.region,
+                    industry=c.industry,
+                    y2=c.when.year + 5,
+                )
             )
         text = " ".join(parts)
         if len(text) > target + 40:
@@ -1450,8 +2090,13 @@ class _Gen:
             paras.append(h)
             paras.append(
                 " ".join(
-                    f.format(tech=c.tech, org=c.org, region=c.region, industry=c.industry,
-                             y2=c.when.year + 5)
+                    f.format(
+                        tech=c.tech,
+                        org=c.org,
+                        region=c.region,
+                        industry=c.industry,
+                        y2=c.when.year + 5,
+                    )
                     for f in r.sample(FILLER, 3)
                 )
             )
@@ -1541,12 +2186,14 @@ class _Gen:
                 front["published"] = r.random() < 0.3
         prov: dict[str, Any] = {"name": outlet.name, "domain": outlet.domain}
         if r.random() < 0.2:
-            prov["images"] = [{
-                "url": "https://smartableai.github.io/artificial-intelligence/assets/images/"
-                       f"organizations/{outlet.domain}-50x50.jpg",
-                "width": 50,
-                "height": 50,
-            }]
+            prov["images"] = [
+                {
+                    "url": "https://smartableai.github.io/artificial-intelligence/assets/images/"
+                    f"organizations/{outlet.domain}-50x50.jpg",
+                    "width": 50,
+                    "height": 50,
+                }
+            ]
         front["provider"] = prov
         front["topics"] = topics
         if r.random() < 0.8:
@@ -1565,8 +2212,9 @@ class _Gen:
         ev = _FAMILIES[fam][0](r, c)
         outlet = r.choices(OUTLETS, cum_weights=_OUTLET_CUM)[0]
         title = self.fresh_title(ev.titles)
-        return self.record(ev, c, outlet, self.topics_for(topic), title, body_rate,
-                           self.related_count())
+        return self.record(
+            ev, c, outlet, self.topics_for(topic), title, body_rate, self.related_count()
+        )
 
     def twins(self, body_rate: float) -> list[GenRecord]:
         """Two outlets' takes on one event, each listing the other as related."""
@@ -1584,9 +2232,12 @@ class _Gen:
         b = self.record(ev, c, o2, topics, t2, body_rate, r.randrange(0, 3))
         for x, y in ((a, b), (b, a)):
             link = {
-                "title": y.title, "excerpt": y.front.get("excerpt", "")[:200],
-                "publishedDateTime": y.front["publishedDateTime"], "webUrl": y.url,
-                "type": "article", "provider": dict(y.front["provider"]),
+                "title": y.title,
+                "excerpt": y.front.get("excerpt", "")[:200],
+                "publishedDateTime": y.front["publishedDateTime"],
+                "webUrl": y.url,
+                "type": "article",
+                "provider": dict(y.front["provider"]),
                 "quality": y.front.get("quality", 50),
             }
             link["provider"].pop("images", None)
@@ -1728,8 +2379,9 @@ def generate_records(
 
 def generate_articles(n: int, seed: int = 1, **kwargs: Any) -> list[Article]:
     """generate_records(), parsed into Articles without touching the disk."""
-    return [r.to_article(f"<generated:{i}>") for i, r in
-            enumerate(generate_records(n, seed, **kwargs))]
+    return [
+        r.to_article(f"<generated:{i}>") for i, r in enumerate(generate_records(n, seed, **kwargs))
+    ]
 
 
 def generate_titles(n: int, seed: int = 1) -> list[str]:
@@ -1854,15 +2506,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=10_000, help="number of records (default 10000)")
     ap.add_argument("--out", required=True, help="folder to write the records into")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--near", action="append", default=[],
-                    help="folder/file of real records to make near-neighbour distractors of "
-                         "(repeatable)")
-    ap.add_argument("--near-share", type=float, default=0.5,
-                    help="share of the records that are distractors when --near is given")
+    ap.add_argument(
+        "--near",
+        action="append",
+        default=[],
+        help="folder/file of real records to make near-neighbour distractors of (repeatable)",
+    )
+    ap.add_argument(
+        "--near-share",
+        type=float,
+        default=0.5,
+        help="share of the records that are distractors when --near is given",
+    )
     ap.add_argument("--twin-rate", type=float, default=0.03)
     ap.add_argument("--body-rate", type=float, default=0.02)
-    ap.add_argument("--check", type=int, default=200, metavar="K",
-                    help="re-parse K written files with bot.records (0: skip)")
+    ap.add_argument(
+        "--check",
+        type=int,
+        default=200,
+        metavar="K",
+        help="re-parse K written files with bot.records (0: skip)",
+    )
     args = ap.parse_args(argv)
 
     out = Path(args.out)
@@ -1874,8 +2538,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.near and not near:
         print(f"no records found under {args.near}", file=sys.stderr)
         return 2
-    recs = generate_records(args.n, args.seed, near=near, near_share=args.near_share,
-                            twin_rate=args.twin_rate, body_rate=args.body_rate)
+    recs = generate_records(
+        args.n,
+        args.seed,
+        near=near,
+        near_share=args.near_share,
+        twin_rate=args.twin_rate,
+        body_rate=args.body_rate,
+    )
     t1 = time.perf_counter()
     paths = write_records(recs, args.out)
     t2 = time.perf_counter()
@@ -1883,8 +2553,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds: dict[str, int] = {}
     for r in recs:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1
-    print(f"generated {len(recs):,} records in {t1 - t0:.1f}s, wrote {size / 1e6:.1f} MB "
-          f"to {args.out} in {t2 - t1:.1f}s ({', '.join(f'{k}: {v:,}' for k, v in kinds.items())})")
+    print(
+        f"generated {len(recs):,} records in {t1 - t0:.1f}s, wrote {size / 1e6:.1f} MB "
+        f"to {args.out} in {t2 - t1:.1f}s ({', '.join(f'{k}: {v:,}' for k, v in kinds.items())})"
+    )
     if args.check:
         step = max(1, len(paths) // args.check)
         bad = 0

@@ -51,9 +51,43 @@ QUERY_SET = Path(__file__).with_name("relevance_queries.yaml")
 # Words a keyword-style question leaves out.
 STOP = frozenset(
     {
-        "a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "by", "at", "from", "as",
-        "is", "are", "was", "were", "be", "its", "it", "this", "that", "over", "after", "into",
-        "new", "says", "say", "said", "will", "has", "have", "how", "why", "what", "who",
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "at",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "its",
+        "it",
+        "this",
+        "that",
+        "over",
+        "after",
+        "into",
+        "new",
+        "says",
+        "say",
+        "said",
+        "will",
+        "has",
+        "have",
+        "how",
+        "why",
+        "what",
+        "who",
     }
 )
 
@@ -117,7 +151,9 @@ def sample_titles(db: Path, count: int, rng: random.Random) -> tuple[list[str], 
         (n,) = conn.execute("SELECT count(*) FROM articles").fetchone()
         ids = rng.sample(range(1, n + 1), min(n, count))
         marks = ",".join("?" * len(ids))
-        titles = [t for (t,) in conn.execute(f"SELECT title FROM articles WHERE id IN ({marks})", ids)]
+        titles = [
+            t for (t,) in conn.execute(f"SELECT title FROM articles WHERE id IN ({marks})", ids)
+        ]
         topics = [t for (t,) in conn.execute("SELECT name FROM topics")]
     finally:
         conn.close()
@@ -137,12 +173,18 @@ def questions(db: Path, count: int, seed: int) -> list[str]:
         if style < 0.35:
             out.append(" ".join(key))
         elif style < 0.55:
-            out.append(rng.choice(["what's the latest on", "any news about", "did", "tell me about"])
-                       + " " + " ".join(key) + rng.choice(["?", "", " ?"]))  # fmt: skip
+            out.append(
+                rng.choice(["what's the latest on", "any news about", "did", "tell me about"])
+                + " "
+                + " ".join(key)
+                + rng.choice(["?", "", " ?"])
+            )
         elif style < 0.7:
             out.append(" ".join(_typo(w, rng) if i == 0 else w for i, w in enumerate(key)))
         elif style < 0.8 and topics:
-            out.append(f"{rng.choice(topics).lower()} {rng.choice(['news', 'latest', 'this week'])}")
+            out.append(
+                f"{rng.choice(topics).lower()} {rng.choice(['news', 'latest', 'this week'])}"
+            )
         else:
             out.append(rng.choice(real))
     rng.shuffle(out)
@@ -213,8 +255,10 @@ class ErrorCount(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
         if self.count == 1:
-            print(logging.Formatter("%(levelname)s %(name)s: %(message)s").format(record),
-                  file=sys.stderr)  # fmt: skip
+            print(
+                logging.Formatter("%(levelname)s %(name)s: %(message)s").format(record),
+                file=sys.stderr,
+            )
 
 
 async def measure(args: argparse.Namespace) -> list[Series]:
@@ -278,8 +322,10 @@ async def _run(standin: StandIn, bot: NewsBot, qs: list[str], typed: list[str]) 
     if not followup.json.get("embeds"):
         raise SystemExit(f"the reload failed: {followup.json.get('content')!r}")
     fields = {f["name"]: f["value"] for f in followup.json["embeds"][0].get("fields", [])}
-    note(f"reload finished in {reload_s:.1f} s: added {fields.get('Added')}, "
-         f"updated {fields.get('Updated')}, rejected {fields.get('Rejected')}")  # fmt: skip
+    note(
+        f"reload finished in {reload_s:.1f} s: added {fields.get('Added')}, "
+        f"updated {fields.get('Updated')}, rejected {fields.get('Rejected')}"
+    )
     stories = (await bot.room.store.stats())["stories"]
     note(f"store now holds {stories:,} stories")
     return [news_s, auto_s, during]
@@ -290,10 +336,14 @@ def note(text: str) -> None:
 
 
 def report(args: argparse.Namespace, results: list[Series]) -> bool:
-    print(f"\nDiscord interaction latency, INTERACTION_CREATE → callback at the stand-in "
-          f"({args.stories:,} stories, seed {args.seed}; reload of {args.reload:,} new records)")  # fmt: skip
-    print(f"{'':20} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8} "
-          f"{'deferred':>8} {'failed':>6}   target p99")  # fmt: skip
+    print(
+        f"\nDiscord interaction latency, INTERACTION_CREATE → callback at the stand-in "
+        f"({args.stories:,} stories, seed {args.seed}; reload of {args.reload:,} new records)"
+    )
+    print(
+        f"{'':20} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8} "
+        f"{'deferred':>8} {'failed':>6}   target p99"
+    )
     all_met = True
     for s in results:
         target = TARGETS_MS[s.name]
@@ -301,21 +351,34 @@ def report(args: argparse.Namespace, results: list[Series]) -> bool:
         met = bool(s.ms) and p99 < target and s.failed == 0
         all_met &= met
         mean = statistics.fmean(s.ms) if s.ms else float("nan")
-        print(f"{s.name:20} {len(s.ms):>5} {s.pct(0.5):>8.1f} {p99:>8.1f} {max(s.ms, default=float('nan')):>8.1f} "
-              f"{mean:>8.1f} {s.deferred:>8} {s.failed:>6}   < {target:.0f} ms  "
-              f"{'met' if met else 'NOT met'}")  # fmt: skip
+        print(
+            f"{s.name:20} {len(s.ms):>5} {s.pct(0.5):>8.1f} {p99:>8.1f} {max(s.ms, default=float('nan')):>8.1f} "
+            f"{mean:>8.1f} {s.deferred:>8} {s.failed:>6}   < {target:.0f} ms  "
+            f"{'met' if met else 'NOT met'}"
+        )
     return all_met
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.discord", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.discord", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--stories", type=int, default=100_000, help="store size (default 100,000)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--interactions", type=int, default=300,
-                    help="/news questions and autocomplete inputs each (default 300)")  # fmt: skip
-    ap.add_argument("--reload", type=int, default=None, metavar="N",
-                    help="new records the /admin reload loads (default: a tenth of --stories, "
-                         "at least 1,000 and at most 10,000)")  # fmt: skip
+    ap.add_argument(
+        "--interactions",
+        type=int,
+        default=300,
+        help="/news questions and autocomplete inputs each (default 300)",
+    )
+    ap.add_argument(
+        "--reload",
+        type=int,
+        default=None,
+        metavar="N",
+        help="new records the /admin reload loads (default: a tenth of --stories, "
+        "at least 1,000 and at most 10,000)",
+    )
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     args = ap.parse_args(argv)
     if args.reload is None:

@@ -115,7 +115,9 @@ class FaultCounter:
             )
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[Any]
+    ) -> Iterator[None]:
         yield
         if call.when == "call":
             stats = getattr(item, "hypothesis_statistics", None)
@@ -159,9 +161,15 @@ class FaultCounter:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--family", action="append", choices=list(FAMILIES),
-                        help="run only this family (repeatable)")  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--family",
+        action="append",
+        choices=list(FAMILIES),
+        help="run only this family (repeatable)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
     parser.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
     args = parser.parse_args(argv)
@@ -171,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = [FAMILIES[f] for f in families]
     counter = FaultCounter()
     started = time.perf_counter()
-    code = pytest.main(["-p", "no:cacheprovider", "-q", *files, *args.pytest_args], plugins=[counter])
+    code = pytest.main(
+        ["-p", "no:cacheprovider", "-q", *files, *args.pytest_args], plugins=[counter]
+    )
     seconds = time.perf_counter() - started
 
     tallies = counter.tallies()
@@ -183,14 +193,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  " + t.line(name))
         for nodeid in t.failed:
             print(f"      FAILED {nodeid}")
-        for attr in ("tests", "tests_passed", "properties", "properties_passed", "examples",
-                     "examples_passed", "skipped"):  # fmt: skip
+        for attr in (
+            "tests",
+            "tests_passed",
+            "properties",
+            "properties_passed",
+            "examples",
+            "examples_passed",
+            "skipped",
+        ):
             setattr(total, attr, getattr(total, attr) + getattr(t, attr))
         total.failed += t.failed
-    print(f"  total: {total.cases} cases ({total.tests} tests + {total.examples} hypothesis examples "
-          f"from {total.properties} properties), {total.passed} passed"
-          + (f", {len(total.failed)} tests FAILED" if total.failed else "")
-          + f" — {seconds:.0f} s")  # fmt: skip
+    print(
+        f"  total: {total.cases} cases ({total.tests} tests + {total.examples} hypothesis examples "
+        f"from {total.properties} properties), {total.passed} passed"
+        + (f", {len(total.failed)} tests FAILED" if total.failed else "")
+        + f" — {seconds:.0f} s"
+    )
     if args.json:
         report = {
             "families": {

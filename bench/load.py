@@ -55,10 +55,23 @@ def corpus_dir(n: int, seed: int, cache: Path) -> Path:
     # In a child process: the generator holds every record in memory, and a
     # parent's peak RSS is inherited by the load children it starts later.
     subprocess.run(
-        [sys.executable, "-m", "bench.corpusgen", "--n", str(n), "--seed", str(seed),
-         "--out", str(tmp), "--check", "0"],
-        check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench.corpusgen",
+            "--n",
+            str(n),
+            "--seed",
+            str(seed),
+            "--out",
+            str(tmp),
+            "--check",
+            "0",
+        ],
+        check=True,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     (tmp / ".complete").write_text(f"{n} records, seed {seed}\n")
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)  # only a finished folder ever has the cached name
@@ -191,8 +204,11 @@ def run_load(db: Path, folder: Path, workers: int | None = None) -> dict[str, An
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db), str(folder), str(workers or "")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT_ROOT, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        text=True,
+    )
     sampler = TreePeak(proc.pid) if Path("/proc").is_dir() else None
     if sampler:
         sampler.start()
@@ -273,7 +289,9 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int, workers: int | None)
         )
         ok_ratio = ratio >= RATIO_TARGET
         ok = ok_ratio
-        print(f"  throughput >= {RATIO_TARGET}x single-core parse-only: {ratio:.2f}x -> {verdict(ok_ratio)}")
+        print(
+            f"  throughput >= {RATIO_TARGET}x single-core parse-only: {ratio:.2f}x -> {verdict(ok_ratio)}"
+        )
         if n >= RSS_TARGET_AT:
             ok_rss = mb(best["rss_kb"]) < RSS_TARGET_MB
             ok = ok and ok_rss
@@ -286,10 +304,16 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int, workers: int | None)
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="10000,100000", help="comma-separated N (default 10000,100000)")
+    ap.add_argument(
+        "--sizes", default="10000,100000", help="comma-separated N (default 10000,100000)"
+    )
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=None,
-                    help="parser processes for the load (default: the loader's own default)")  # fmt: skip
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="parser processes for the load (default: the loader's own default)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is kept")
     ap.add_argument(
         "--cache",
@@ -304,9 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         f"newsbot load benchmark: python {sys.version.split()[0]}, PyYAML {yaml.__version__}, "
         f"{os.cpu_count()} cores, workers: {args.workers or 'default'}"
     )
-    results = [
-        bench_size(n, args.seed, cache, max(1, args.repeat), args.workers) for n in sizes
-    ]
+    results = [bench_size(n, args.seed, cache, max(1, args.repeat), args.workers) for n in sizes]
     return 0 if all(results) else 1
 
 

@@ -46,7 +46,12 @@ from bot.core.store.sqlite import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "smartable"
-SEED = ROOT / "data" / "articles" / "2020-06-09-ibm-stops-work-on-facial-recognition-over-human-rights-concerns.md"
+SEED = (
+    ROOT
+    / "data"
+    / "articles"
+    / "2020-06-09-ibm-stops-work-on-facial-recognition-over-human-rights-concerns.md"
+)
 QUERIES = Path(__file__).with_name("relevance_queries.yaml")
 KINDS = ("natural", "excerpt", "typo", "synonym", "entity", "chatty", "topic")
 DEPTH = 10  # ranks looked at for MRR
@@ -104,8 +109,9 @@ async def build_store(path: Path, distractors: int, seed: int) -> tuple[Store, d
         for aid, key in await cur.fetchall():
             topics.setdefault(aid, set()).add(key)
     for aid, url, title, excerpt in rows:
-        stories[aid] = Story(aid, url, title, excerpt or "", frozenset(topics.get(aid, ())),
-                             url in real_urls)
+        stories[aid] = Story(
+            aid, url, title, excerpt or "", frozenset(topics.get(aid, ())), url in real_urls
+        )
     return store, stories
 
 
@@ -146,8 +152,9 @@ class Baselines:
         self.titles = [stories[i].title for i in self.ids]
 
     def wratio(self, q: str) -> list[list[int]]:
-        found = process.extract(q, self.titles, scorer=fuzz.WRatio, processor=utils.default_process,
-                                limit=DEPTH)
+        found = process.extract(
+            q, self.titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=DEPTH
+        )
         return [[self.ids[j]] for _, _, j in found]
 
     async def bm25(self, q: str) -> list[list[int]]:
@@ -189,23 +196,43 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     scores[s][q["kind"]].add(rank)
                     scores[s]["overall"].add(rank)
                     if s == "newsbot" and rank != 1:
-                        misses.append({
-                            "kind": q["kind"], "q": q["q"], "rank": rank,
-                            "got": [stories[g[0]].title for g in ranked[s][:3]],
-                            "expected": [stories[i].title for i in stories
-                                         if stories[i].url in {canonical_url(u) for u in q.get("expect", [])}][:2]
-                            or [q.get("topic")],
-                            "corrected": answer.corrected, "topic": answer.topic,
-                        })
+                        misses.append(
+                            {
+                                "kind": q["kind"],
+                                "q": q["q"],
+                                "rank": rank,
+                                "got": [stories[g[0]].title for g in ranked[s][:3]],
+                                "expected": [
+                                    stories[i].title
+                                    for i in stories
+                                    if stories[i].url
+                                    in {canonical_url(u) for u in q.get("expect", [])}
+                                ][:2]
+                                or [q.get("topic")],
+                                "corrected": answer.corrected,
+                                "topic": answer.topic,
+                            }
+                        )
         finally:
             await store.close()
     return {
-        "stories": len(stories), "real": sum(s.real for s in stories.values()),
-        "distractors": args.distractors, "seed": args.seed, "queries": len(queries),
+        "stories": len(stories),
+        "real": sum(s.real for s in stories.values()),
+        "distractors": args.distractors,
+        "seed": args.seed,
+        "queries": len(queries),
         "build_seconds": round(build_s, 1),
         "scores": {
-            s: {k: {"n": v.n, "hit@1": round(v.hit(1), 3), "hit@3": round(v.hit(3), 3),
-                    "mrr": round(v.mrr, 3), "misses@1": v.misses(1)} for k, v in per.items()}
+            s: {
+                k: {
+                    "n": v.n,
+                    "hit@1": round(v.hit(1), 3),
+                    "hit@3": round(v.hit(3), 3),
+                    "mrr": round(v.mrr, 3),
+                    "misses@1": v.misses(1),
+                }
+                for k, v in per.items()
+            }
             for s, per in scores.items()
         },
         "misses": misses,
@@ -222,20 +249,31 @@ def targets(result: dict[str, Any]) -> list[tuple[str, bool, str]]:
     for k in KINDS:
         mine = sc["newsbot"][k]["misses@1"]
         better = min(sc["wratio"][k]["misses@1"], sc["bm25"][k]["misses@1"])
-        out.append((f"{k}: misses@1 <= half of better baseline's", mine <= better / 2,
-                    f"{mine} vs {better}"))
+        out.append(
+            (
+                f"{k}: misses@1 <= half of better baseline's",
+                mine <= better / 2,
+                f"{mine} vs {better}",
+            )
+        )
     return out
 
 
 def print_report(result: dict[str, Any], show_misses: bool) -> None:
-    print(f"store: {result['stories']:,} stories ({result['real']} real + "
-          f"{result['distractors']:,} near-neighbour distractors, seed {result['seed']}), "
-          f"{result['queries']} questions; built in {result['build_seconds']}s")
-    print("judging: topic → any story of the topic; entity → a listed story or a generated "
-          "story naming the entity; others → a listed story (a collapsed hit counts if any "
-          "of its records is listed)")
+    print(
+        f"store: {result['stories']:,} stories ({result['real']} real + "
+        f"{result['distractors']:,} near-neighbour distractors, seed {result['seed']}), "
+        f"{result['queries']} questions; built in {result['build_seconds']}s"
+    )
+    print(
+        "judging: topic → any story of the topic; entity → a listed story or a generated "
+        "story naming the entity; others → a listed story (a collapsed hit counts if any "
+        "of its records is listed)"
+    )
     print()
-    head = f"{'kind':<9} {'n':>4} | " + " | ".join(f"{s:^22}" for s in ("newsbot", "wratio", "bm25"))
+    head = f"{'kind':<9} {'n':>4} | " + " | ".join(
+        f"{s:^22}" for s in ("newsbot", "wratio", "bm25")
+    )
     print(head)
     print(f"{'':<9} {'':>4} | " + " | ".join(f"{'hit@1  hit@3   MRR':^22}" for _ in range(3)))
     print("-" * len(head))
@@ -252,8 +290,10 @@ def print_report(result: dict[str, Any], show_misses: bool) -> None:
     if show_misses:
         print("\nnewsbot misses at hit@1:")
         for m in result["misses"]:
-            print(f"- [{m['kind']}] {m['q']!r} rank={m['rank']} topic={m['topic']} "
-                  f"corrected={m['corrected']}")
+            print(
+                f"- [{m['kind']}] {m['q']!r} rank={m['rank']} topic={m['topic']} "
+                f"corrected={m['corrected']}"
+            )
             for g in m["got"]:
                 print(f"    got:      {g[:110]}")
             for e in m["expected"]:
@@ -261,14 +301,21 @@ def print_report(result: dict[str, Any], show_misses: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.split("\n")[0])
-    ap.add_argument("--distractors", type=int, default=2000, help="near-neighbour distractors (2000)")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.relevance", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument(
+        "--distractors", type=int, default=2000, help="near-neighbour distractors (2000)"
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--misses", action="store_true", help="list newsbot's misses at hit@1")
     args = ap.parse_args(argv)
     if not CORPUS.is_dir():
-        print(f"bench.relevance: corpus folder {CORPUS} is absent; nothing to measure.", file=sys.stderr)
+        print(
+            f"bench.relevance: corpus folder {CORPUS} is absent; nothing to measure.",
+            file=sys.stderr,
+        )
         return 0
     result = asyncio.run(run(args))
     if args.json:

@@ -41,7 +41,9 @@ CHATTY = (
 TOPIC = ("{t} news", "latest {t}", "anything new in {t}?", "{t} stories pls")
 
 
-def make_questions(titles: list[str], topics: list[str], n: int, seed: int) -> list[tuple[str, str]]:
+def make_questions(
+    titles: list[str], topics: list[str], n: int, seed: int
+) -> list[tuple[str, str]]:
     """(kind, question) pairs, seeded."""
     r = random.Random(seed)
     out: list[tuple[str, str]] = []
@@ -139,8 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated store sizes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--questions", type=int, default=300, help="questions timed per size")
-    ap.add_argument("--baseline-sample", type=int, default=30,
-                    help="questions the exhaustive WRatio scan is timed on")
+    ap.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=30,
+        help="questions the exhaustive WRatio scan is timed on",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -158,19 +164,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"peak RSS {res['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
-            print(f"{'':>16}ask p99 by kind: " + ", ".join(
-                f"{k} {v:.2f} ms" for k, v in res["ask_p99_by_kind_ms"].items()), flush=True)
+            print(
+                f"{'':>16}ask p99 by kind: "
+                + ", ".join(f"{k} {v:.2f} ms" for k, v in res["ask_p99_by_kind_ms"].items()),
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results))
         return 0
     big = max(results, key=lambda r: r["stories"])
     print()
     print(f"targets at {big['stories']:,} stories:")
-    print(f"  [{'met' if big['ask_p99_ms'] <= TARGET_P99_MS else 'MISSED'}] ask p99 <= "
-          f"{TARGET_P99_MS:.0f} ms ({big['ask_p99_ms']:.2f} ms)")
-    print(f"  [{'met' if big['speedup_p99'] >= TARGET_SPEEDUP else 'MISSED'}] >= "
-          f"{TARGET_SPEEDUP:.0f}x faster than exhaustive WRatio at p99 (x{big['speedup_p99']:.0f}; "
-          f"x{big['speedup_p50']:.0f} at p50)")
+    print(
+        f"  [{'met' if big['ask_p99_ms'] <= TARGET_P99_MS else 'MISSED'}] ask p99 <= "
+        f"{TARGET_P99_MS:.0f} ms ({big['ask_p99_ms']:.2f} ms)"
+    )
+    print(
+        f"  [{'met' if big['speedup_p99'] >= TARGET_SPEEDUP else 'MISSED'}] >= "
+        f"{TARGET_SPEEDUP:.0f}x faster than exhaustive WRatio at p99 (x{big['speedup_p99']:.0f}; "
+        f"x{big['speedup_p50']:.0f} at p50)"
+    )
     if len(results) >= 2:
         small = min(results, key=lambda r: r["stories"])
         growth = big["ask_p99_ms"] / max(small["ask_p99_ms"], 1e-9)

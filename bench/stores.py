@@ -22,7 +22,9 @@ CHUNK = 2_000
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("NEWSBOT_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsbot-bench"))
+    return Path(
+        os.environ.get("NEWSBOT_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsbot-bench")
+    )
 
 
 def store_path(n: int, seed: int) -> Path:
@@ -43,8 +45,10 @@ async def build_store(path: Path, n: int, seed: int, *, quiet: bool = False) -> 
             # one call keeps "same (n, seed), same store" true.
             records = generate_records(n, seed)
             for i in range(0, len(records), CHUNK):
-                arts = [r.to_article(f"<generated:{j}>") for j, r in
-                        enumerate(records[i : i + CHUNK], start=i)]
+                arts = [
+                    r.to_article(f"<generated:{j}>")
+                    for j, r in enumerate(records[i : i + CHUNK], start=i)
+                ]
                 await store.upsert_articles(conn, arts)
                 done += len(arts)
                 if not quiet:
@@ -57,8 +61,10 @@ async def build_store(path: Path, n: int, seed: int, *, quiet: bool = False) -> 
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)
     if not quiet:
-        print(f"\r  built {n:,}-story store in {time.perf_counter() - t0:.0f}s: {path}",
-              file=sys.stderr)
+        print(
+            f"\r  built {n:,}-story store in {time.perf_counter() - t0:.0f}s: {path}",
+            file=sys.stderr,
+        )
 
 
 async def cached_store(n: int, seed: int = 1, *, quiet: bool = False) -> Path:

@@ -23,7 +23,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(name="reload", description="Rescan the data folder for new and changed stories")
+    @app_commands.command(
+        name="reload", description="Rescan the data folder for new and changed stories"
+    )
     @admin_only()
     async def reload(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
@@ -43,27 +45,41 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
                 await bot.stories_changed()
         await interaction.followup.send(**reply.send_kwargs())
 
-    @app_commands.command(name="stats", description="Stories, topics, subscriptions, last reload, uptime")
+    @app_commands.command(
+        name="stats", description="Stories, topics, subscriptions, last reload, uptime"
+    )
     @admin_only()
     async def stats(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
-        await deliver(interaction, replies.stats_reply(bot.room, latency=bot.latency), ephemeral_wait=True)
+        await deliver(
+            interaction, replies.stats_reply(bot.room, latency=bot.latency), ephemeral_wait=True
+        )
 
-    @app_commands.command(name="sync", description="Publish the slash commands (to this server, or globally)")
+    @app_commands.command(
+        name="sync", description="Publish the slash commands (to this server, or globally)"
+    )
     @app_commands.describe(scope="'here' for this server only (instant), 'global' for every server")
-    @app_commands.choices(scope=[app_commands.Choice(name="here", value="here"),
-                                 app_commands.Choice(name="global", value="global")])  # fmt: skip
+    @app_commands.choices(
+        scope=[
+            app_commands.Choice(name="here", value="here"),
+            app_commands.Choice(name="global", value="global"),
+        ]
+    )
     @admin_only()
     async def sync(self, interaction: discord.Interaction, scope: str = "here") -> None:
         if scope == "here" and interaction.guild_id is None:
             # NEWSBOT_ADMIN_IDS users pass the check in DMs; "here" must not quietly
             # become a global publish (slow to show, rate-limited).
-            raise UserFacingError("There is no server here: run this in your server, or pick scope global.")
+            raise UserFacingError(
+                "There is no server here: run this in your server, or pick scope global."
+            )
         await interaction.response.defer(thinking=True, ephemeral=True)
         guild_id = interaction.guild_id if scope == "here" else None
         synced = await publish(bot_of(interaction), guild_id)
         where = "this server" if guild_id else "every server (may take up to an hour to show)"
-        reply = replies.message_reply("Commands synced", f"{len(synced)} commands published to {where}.")
+        reply = replies.message_reply(
+            "Commands synced", f"{len(synced)} commands published to {where}."
+        )
         await interaction.followup.send(**reply.send_kwargs())
 
 

@@ -72,7 +72,9 @@ async def deliver(
         view.attach(message_id)
 
 
-async def topic_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+async def topic_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
     """Autocomplete over known topics (prefix and typo-tolerant), at most 25."""
     try:
         names = await bot_of(interaction).room.searcher.topic_choices(current, limit=25)

@@ -20,7 +20,9 @@ class News(commands.Cog):
 
     @app_commands.command(name="news", description="Find the story that answers your question")
     @app_commands.describe(query="What do you want to know? e.g. ibm facial recognition")
-    async def news(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]) -> None:
+    async def news(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]
+    ) -> None:
         room = bot_of(interaction).room
         await deliver(interaction, replies.news_reply(room, query, owner_id=interaction.user.id))
 
@@ -33,7 +35,9 @@ class News(commands.Cog):
         except Exception:
             log.exception("autocomplete failed for %r", current[:50])
             return []
-        return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found[:25]]
+        return [
+            app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found[:25]
+        ]
 
     @app_commands.command(name="latest", description="The newest stories, optionally of one topic")
     @app_commands.describe(topic="Only stories of this topic", count="How many (1-20, default 5)")

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 
 def _limits(bot: NewsBot) -> subs.Limits:
-    return subs.Limits(per_guild=bot.settings.max_subs_per_guild,
-                       per_user=bot.settings.max_subs_per_user)  # fmt: skip
+    return subs.Limits(
+        per_guild=bot.settings.max_subs_per_guild, per_user=bot.settings.max_subs_per_user
+    )
 
 
 def _channel_name(guild: discord.Guild | None, sub: subs.Subscription) -> str:
@@ -66,8 +67,11 @@ def manager_check(interaction: discord.Interaction) -> Callable[[subs.Subscripti
 
     def check(s: subs.Subscription) -> bool:
         channel = guild.get_channel(s.channel_id) if s.channel_id else None
-        return (s.guild_id == guild.id and channel is not None
-                and channel.permissions_for(member).manage_channels)  # fmt: skip
+        return (
+            s.guild_id == guild.id
+            and channel is not None
+            and channel.permissions_for(member).manage_channels
+        )
 
     return check
 
@@ -89,7 +93,9 @@ def _check_channel(interaction: discord.Interaction, channel: discord.TextChanne
         raise UserFacingError("Channel alerts can only be set up in a server.")
     if channel.guild.id != guild.id:
         raise UserFacingError("Pick a channel of this server.")
-    if not (channel.permissions_for(member).manage_channels or member.guild_permissions.manage_guild):
+    if not (
+        channel.permissions_for(member).manage_channels or member.guild_permissions.manage_guild
+    ):
         raise UserFacingError(
             f"You need the Manage Channels permission in #{channel.name} (or Manage Server) "
             "to send alerts there. Leave out `channel` to get them by DM instead."
@@ -98,9 +104,15 @@ def _check_channel(interaction: discord.Interaction, channel: discord.TextChanne
     if me is None:  # the guild is not fully cached yet: Discord will answer at delivery
         return
     perms = channel.permissions_for(me)
-    missing = [name for name, ok in (("View Channel", perms.view_channel),
-                                      ("Send Messages", perms.send_messages),
-                                      ("Embed Links", perms.embed_links)) if not ok]  # fmt: skip
+    missing = [
+        name
+        for name, ok in (
+            ("View Channel", perms.view_channel),
+            ("Send Messages", perms.send_messages),
+            ("Embed Links", perms.embed_links),
+        )
+        if not ok
+    ]
     if missing:
         raise UserFacingError(
             f"I can't post alerts in #{channel.name}: I need the {', '.join(missing)} "
@@ -163,7 +175,9 @@ class Subscriptions(commands.Cog):
 
     # -- /subscribe ------------------------------------------------------------
 
-    @app_commands.command(name="subscribe", description="Get an alert when a new story of a topic arrives")
+    @app_commands.command(
+        name="subscribe", description="Get an alert when a new story of a topic arrives"
+    )
     @app_commands.describe(
         topic="The topic to follow, e.g. Computer Vision",
         channel="Post the alerts in this channel (default: send them to you by DM)",
@@ -191,10 +205,15 @@ class Subscriptions(commands.Cog):
         async def write() -> replies.Reply:
             try:
                 sub, outcome = await subs.subscribe(
-                    room.store, topic=name, user_id=interaction.user.id,
-                    guild_id=interaction.guild_id, channel_id=channel.id if channel else None,
-                    keywords=keywords, min_quality=min_quality or 0.0, limits=_limits(bot),
-                )  # fmt: skip
+                    room.store,
+                    topic=name,
+                    user_id=interaction.user.id,
+                    guild_id=interaction.guild_id,
+                    channel_id=channel.id if channel else None,
+                    keywords=keywords,
+                    min_quality=min_quality or 0.0,
+                    limits=_limits(bot),
+                )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None
             where = f"in #{channel.name}" if channel else "to you by DM"
@@ -239,15 +258,20 @@ class Subscriptions(commands.Cog):
         async def write() -> replies.Reply:
             try:
                 sub = await subs.remove(
-                    room.store, int(ident), user_id=interaction.user.id,
-                    guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
-                )  # fmt: skip
+                    room.store,
+                    int(ident),
+                    user_id=interaction.user.id,
+                    guild_id=interaction.guild_id,
+                    may_manage_channel=manager_check(interaction),
+                )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None
             text = f"Removed: {label(sub, interaction.guild)}. No more alerts from it."
             return replies.message_reply("Unsubscribed", text)
 
-        await deliver(interaction, write(), ephemeral_wait=True)  # may wait for the store: see /subscribe
+        await deliver(
+            interaction, write(), ephemeral_wait=True
+        )  # may wait for the store: see /subscribe
 
     @unsubscribe.autocomplete("subscription")
     async def subscription_autocomplete(
@@ -255,9 +279,11 @@ class Subscriptions(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         try:
             found = await subs.removable(
-                bot_of(interaction).room.store, user_id=interaction.user.id,
-                guild_id=interaction.guild_id, may_manage_channel=manager_check(interaction),
-            )  # fmt: skip
+                bot_of(interaction).room.store,
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                may_manage_channel=manager_check(interaction),
+            )
         except Exception:
             log.exception("subscription autocomplete failed")
             return []
@@ -272,18 +298,27 @@ class Subscriptions(commands.Cog):
 
     # -- /subscriptions --------------------------------------------------------
 
-    @app_commands.command(name="subscriptions", description="This server's alerts and yours, with their status")
+    @app_commands.command(
+        name="subscriptions", description="This server's alerts and yours, with their status"
+    )
     async def subscriptions(self, interaction: discord.Interaction) -> None:
         store = bot_of(interaction).room.store
         guild = interaction.guild
         embeds = []
         if guild is not None:
             here = [s for s in await subs.for_guild(store, guild.id) if _visible(interaction, s)]
-            embeds.append(_list_embed("Alerts in this server", here, guild,
-                                      "No channel alerts here yet: /subscribe with a channel."))  # fmt: skip
+            embeds.append(
+                _list_embed(
+                    "Alerts in this server",
+                    here,
+                    guild,
+                    "No channel alerts here yet: /subscribe with a channel.",
+                )
+            )
         mine = await subs.personal(store, interaction.user.id)
-        embeds.append(_list_embed("Your DM alerts", mine, guild,
-                                  "None yet: /subscribe without a channel."))  # fmt: skip
+        embeds.append(
+            _list_embed("Your DM alerts", mine, guild, "None yet: /subscribe without a channel.")
+        )
         reply = replies.Reply(render.enforce_limits(embeds), ephemeral=True)
         await interaction.response.send_message(**reply.send_kwargs())
 

@@ -53,9 +53,11 @@ async def load(db: str, paths: list[str]) -> int:
     try:
         say("start")
         report = await load_paths(
-            store, paths, on_stored=[match_hook()],
+            store,
+            paths,
+            on_stored=[match_hook()],
             progress=lambda _phase, done, total: say(f"progress {done} {total}"),
-        )  # fmt: skip
+        )
     finally:
         await store.close()
     say(f"done {report.summary()}")
@@ -88,8 +90,17 @@ class FakeDiscord:
             say(f"deduplicated {nonce}")
             return SendResult(self.by_nonce[nonce], ids)
         self.next_id += 1
-        line = json.dumps({"nonce": nonce, "message_id": self.next_id, "target": str(target),
-                           "articles": list(ids)}) + "\n"  # fmt: skip
+        line = (
+            json.dumps(
+                {
+                    "nonce": nonce,
+                    "message_id": self.next_id,
+                    "target": str(target),
+                    "articles": list(ids),
+                }
+            )
+            + "\n"
+        )
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line.encode())  # one write: the message exists, or it does not

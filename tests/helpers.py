@@ -21,9 +21,7 @@ SEED = DATA_DIR / SEED_NAME
 # The real corpus lives beside the repository, not in it; tests that need it skip
 # when it is absent (a fresh clone elsewhere) rather than fail.
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "smartable"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}"
-)
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
 
 _OMIT = object()
 

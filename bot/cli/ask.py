@@ -40,8 +40,12 @@ def answer_json(answer: Answer, *, full: bool = False) -> dict[str, Any]:
         "suggestions": list(answer.suggestions),
     }
     if full:
-        out.update(cleaned=answer.cleaned, notice=answer.notice, corrected=answer.corrected,
-                   topic=answer.topic)
+        out.update(
+            cleaned=answer.cleaned,
+            notice=answer.notice,
+            corrected=answer.corrected,
+            topic=answer.topic,
+        )
     return out
 
 

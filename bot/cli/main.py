@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
         "Without a subcommand: run the bot when DISCORD_TOKEN is set, otherwise show the "
         "console demo over the bundled data.",
     )
-    p.add_argument("--db", metavar="FILE", help="SQLite store (default: $NEWSBOT_DB or data/newsbot.db)")
+    p.add_argument(
+        "--db", metavar="FILE", help="SQLite store (default: $NEWSBOT_DB or data/newsbot.db)"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -47,8 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
     lp = add("load", "load record files and folders into the store")
     lp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
-    lp.add_argument("--prune", action="store_true",
-                    help="delete stories whose files are gone from the scanned folders")  # fmt: skip
+    lp.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete stories whose files are gone from the scanned folders",
+    )
     lp.add_argument("--json", action="store_true", help="print the result as JSON")
     lp.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
 
@@ -65,13 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     con = add("console", "try the bot's commands in a terminal, no Discord needed")
-    con.add_argument("-c", "--command", dest="command_lines", action="append", metavar="CMD",
-                     help="run this command (e.g. \"/news ibm\") and exit; may repeat")  # fmt: skip
+    con.add_argument(
+        "-c",
+        "--command",
+        dest="command_lines",
+        action="append",
+        metavar="CMD",
+        help='run this command (e.g. "/news ibm") and exit; may repeat',
+    )
     con.add_argument("--no-color", action="store_true", help="plain output")
 
     add("run", "run the Discord bot (needs DISCORD_TOKEN)")
     sy = add("sync", "publish the slash commands to Discord (globally, or to one server)")
-    sy.add_argument("--guild", type=int, default=None, help="server id (default: $NEWSBOT_DEV_GUILD)")
+    sy.add_argument(
+        "--guild", type=int, default=None, help="server id (default: $NEWSBOT_DEV_GUILD)"
+    )
     return p
 
 
@@ -116,9 +129,13 @@ def _progress_bar() -> tuple[Any, Any]:
     # On stderr, the stream checked above: rich's default (stdout) would put the
     # bar's stray newline into piped output and nothing on the terminal.
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        transient=True, console=Console(stderr=True),
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    )
     tasks: dict[str, Any] = {}
 
     def update(phase: str, done: int, total: int) -> None:
@@ -154,9 +171,14 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         try:
             with bar if bar is not None else contextlib.nullcontext():
                 report = await load_paths(
-                    store, args.paths, prune=args.prune, progress=update, on_stored=[hook],
-                    max_bytes=settings.max_record_bytes, workers=args.workers,
-                )  # fmt: skip
+                    store,
+                    args.paths,
+                    prune=args.prune,
+                    progress=update,
+                    on_stored=[hook],
+                    max_bytes=settings.max_record_bytes,
+                    workers=args.workers,
+                )
         except LoadError as exc:
             print(f"newsbot load: {exc}", file=sys.stderr)
             return 2
@@ -164,7 +186,9 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         await store.close()
     print_load_report(report, as_json=args.json)
     if report.files == 0 and not report.loaded:
-        print("newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr)
+        print(
+            "newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr
+        )
         return 2
     return report.exit_code
 
@@ -196,7 +220,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd in ("ask", "topics"):
         from bot.cli import ask as cli_ask
 
-        return await (cli_ask.cmd_ask if cmd == "ask" else cli_ask.cmd_topics)(args, settings, open_store)
+        return await (cli_ask.cmd_ask if cmd == "ask" else cli_ask.cmd_topics)(
+            args, settings, open_store
+        )
     if cmd == "console" or (cmd is None and not settings.token):
         from bot.console.session import run_console
 

@@ -48,7 +48,8 @@ def _dispatcher(session: ConsoleSession) -> Dispatcher:
     if session.alerts is None:
         # A terminal has no rate limits worth pacing for.
         session.alerts = Dispatcher(
-            session.room.store, ConsoleSender(session),
+            session.room.store,
+            ConsoleSender(session),
             pacer=Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0)),
         )
     return session.alerts
@@ -74,7 +75,9 @@ async def subscribe(session: ConsoleSession, rest: str) -> None:
     topic = await session.room.searcher.resolve_topic(text)
     if topic is None:
         close = await session.room.searcher.topic_choices(text, limit=3)
-        session.hint(f"No topic like {text!r}." + (f" Did you mean: {', '.join(close)}?" if close else ""))
+        session.hint(
+            f"No topic like {text!r}." + (f" Did you mean: {', '.join(close)}?" if close else "")
+        )
         return
     try:
         quality = float(opts.get("min_quality", "0") or 0)
@@ -83,20 +86,32 @@ async def subscribe(session: ConsoleSession, rest: str) -> None:
         return
     try:
         sub, how = await subscriptions.subscribe(
-            session.room.store, topic=topic, user_id=CONSOLE_USER_ID, guild_id=None,
-            channel_id=None, keywords=opts.get("keywords", "").replace(",", " "),
-            min_quality=quality, limits=_limits(session),
-        )  # fmt: skip
+            session.room.store,
+            topic=topic,
+            user_id=CONSOLE_USER_ID,
+            guild_id=None,
+            channel_id=None,
+            keywords=opts.get("keywords", "").replace(",", " "),
+            min_quality=quality,
+            limits=_limits(session),
+        )
     except subscriptions.SubscriptionError as exc:
         session.hint(str(exc))
         return
     verb = "Resumed" if how == "resumed" else "Subscribed to"
     extra = f" ({sub.filters()})" if sub.filters() else ""
-    session.show(Reply([render.info_embed(
-        f"{verb} {sub.topic}", [],
-        description=f"New {sub.topic} stories will be printed here{extra}, once each "
-        "(after /admin reload or the periodic rescan).",
-    )]))  # fmt: skip
+    session.show(
+        Reply(
+            [
+                render.info_embed(
+                    f"{verb} {sub.topic}",
+                    [],
+                    description=f"New {sub.topic} stories will be printed here{extra}, once each "
+                    "(after /admin reload or the periodic rescan).",
+                )
+            ]
+        )
+    )
 
 
 async def unsubscribe(session: ConsoleSession, rest: str) -> None:
@@ -111,9 +126,12 @@ async def unsubscribe(session: ConsoleSession, rest: str) -> None:
         return
     for sub in match:
         await subscriptions.remove(
-            session.room.store, sub.id, user_id=CONSOLE_USER_ID, guild_id=None,
+            session.room.store,
+            sub.id,
+            user_id=CONSOLE_USER_ID,
+            guild_id=None,
             may_manage_channel=lambda _s: False,
-        )  # fmt: skip
+        )
     names = ", ".join(f"#{s.id} {s.topic}" for s in match)
     session.show(Reply([render.info_embed("Unsubscribed", [], description=names)]))
 
@@ -121,7 +139,17 @@ async def unsubscribe(session: ConsoleSession, rest: str) -> None:
 async def list_subscriptions(session: ConsoleSession) -> None:
     subs = await subscriptions.personal(session.room.store, CONSOLE_USER_ID)
     if not subs:
-        session.show(Reply([render.info_embed("Your subscriptions", [], description="None yet: try /subscribe Computer Vision")]))
+        session.show(
+            Reply(
+                [
+                    render.info_embed(
+                        "Your subscriptions",
+                        [],
+                        description="None yet: try /subscribe Computer Vision",
+                    )
+                ]
+            )
+        )
         return
     fields = [
         (f"#{s.id} {s.topic}", " · ".join(p for p in (s.state(), s.filters()) if p)) for s in subs

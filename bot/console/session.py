@@ -135,7 +135,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "news": ("/news <question>", "the story that best answers your question"),
     "latest": ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
     "topics": ("/topics", "topics with story counts"),
-    "subscribe": ("/subscribe <topic> [keywords=a,b] [min_quality=N]", "alert me when a story arrives"),
+    "subscribe": (
+        "/subscribe <topic> [keywords=a,b] [min_quality=N]",
+        "alert me when a story arrives",
+    ),
     "unsubscribe": ("/unsubscribe <topic or id>", "stop an alert"),
     "subscriptions": ("/subscriptions", "my alerts"),
     "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
@@ -205,7 +208,11 @@ class ConsoleSession:
 
     def _open(self, arg: str) -> None:
         if not arg.strip().isdigit() or not (1 <= int(arg) <= len(self.links)):
-            self.hint(f"Usage: open N, with N from 1 to {len(self.links)}" if self.links else "No links to open.")
+            self.hint(
+                f"Usage: open N, with N from 1 to {len(self.links)}"
+                if self.links
+                else "No links to open."
+            )
             return
         action = self.links[int(arg) - 1]
         self.console.print(Text(f"{action.label}: {action.url}"))
@@ -336,20 +343,30 @@ async def run_console(args: Any, settings: Settings) -> int:
                 if not await session.run_line(line):
                     break
             if main_job:
-                console.print(Text(
-                    "\nThat was the console over the bundled data. Run `newsbot console` in a "
-                    "terminal to ask more (/help lists the commands), or set DISCORD_TOKEN to "
-                    "run the bot on Discord (see README.md).", style="dim",
-                ))  # fmt: skip
+                console.print(
+                    Text(
+                        "\nThat was the console over the bundled data. Run `newsbot console` in a "
+                        "terminal to ask more (/help lists the commands), or set DISCORD_TOKEN to "
+                        "run the bot on Discord (see README.md).",
+                        style="dim",
+                    )
+                )
             return 0
         if settings.rescan_seconds > 0:
-            tasks.append(asyncio.create_task(rescan_forever(
-                room, settings.rescan_seconds, on_change=lambda _r: session.deliver_alerts()
-            )))  # fmt: skip
-        console.print(Text(
-            f"newsbot console: {(await room.store.stats())['stories']} stories. "
-            "Type /help for commands, quit to leave. Try: " + DEMO_COMMAND, style="bold",
-        ))  # fmt: skip
+            tasks.append(
+                asyncio.create_task(
+                    rescan_forever(
+                        room, settings.rescan_seconds, on_change=lambda _r: session.deliver_alerts()
+                    )
+                )
+            )
+        console.print(
+            Text(
+                f"newsbot console: {(await room.store.stats())['stories']} stories. "
+                "Type /help for commands, quit to leave. Try: " + DEMO_COMMAND,
+                style="bold",
+            )
+        )
         if main_job:
             await session.run_line(DEMO_COMMAND)
         if sys.stdin.isatty():

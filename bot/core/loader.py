@@ -295,7 +295,9 @@ async def _parsed_chunks(
     try:
         for chunk in chunks:
             if executor is None:
-                pending.append(asyncio.ensure_future(asyncio.to_thread(parse_chunk, chunk, max_bytes)))
+                pending.append(
+                    asyncio.ensure_future(asyncio.to_thread(parse_chunk, chunk, max_bytes))
+                )
             else:
                 pending.append(loop.run_in_executor(executor, parse_chunk, chunk, max_bytes))
             while len(pending) > ahead:

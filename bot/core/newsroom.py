@@ -81,9 +81,13 @@ class Newsroom:
         self._reload_started = time.time()
         try:
             report = await load_paths(
-                self.store, [self.settings.data_dir], prune=prune, on_stored=[hook],
-                max_bytes=self.settings.max_record_bytes, wait=wait,
-            )  # fmt: skip
+                self.store,
+                [self.settings.data_dir],
+                prune=prune,
+                on_stored=[hook],
+                max_bytes=self.settings.max_record_bytes,
+                wait=wait,
+            )
         finally:
             self._reload_started = None
         self.last_reload, self.last_reload_at = report, time.time()
@@ -105,7 +109,9 @@ class Newsroom:
         stored = await self.store.stored_urls([r.url for r in main.related])
         return Story(main, also, frozenset(stored))
 
-    async def latest(self, topic: str | None = None, count: int = 5) -> tuple[str | None, list[Article]]:
+    async def latest(
+        self, topic: str | None = None, count: int = 5
+    ) -> tuple[str | None, list[Article]]:
         """(resolved topic name, newest stories). An unknown topic gives (None, [])."""
         name = None
         if topic and topic.strip():
@@ -141,7 +147,9 @@ class Newsroom:
         return stats
 
 
-async def open_store(settings: Settings, *, autoload: bool = True) -> tuple[Store, LoadReport | None]:
+async def open_store(
+    settings: Settings, *, autoload: bool = True
+) -> tuple[Store, LoadReport | None]:
     """Open the store; one that was never loaded is first filled from the data folder.
 
     Returns the store and the report of that first load (None when there was none).
@@ -155,10 +163,14 @@ async def open_store(settings: Settings, *, autoload: bool = True) -> tuple[Stor
             log.warning("data folder %s not found; the store starts empty", settings.data_dir)
             return store, None
         report = await load_paths(
-            store, [settings.data_dir], max_bytes=settings.max_record_bytes,
+            store,
+            [settings.data_dir],
+            max_bytes=settings.max_record_bytes,
             on_stored=[match_hook(max_age=settings.alert_max_age)],
-        )  # fmt: skip
-        log.info("new store %s: loaded %s (%s)", settings.db_path, settings.data_dir, report.summary())
+        )
+        log.info(
+            "new store %s: loaded %s (%s)", settings.db_path, settings.data_dir, report.summary()
+        )
         return store, report
     except BaseException:
         await store.close()

@@ -479,7 +479,9 @@ def _check_events(src: str, path: str) -> None:
             if isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
                 nodes += 1
                 if nodes > MAX_NODES:
-                    raise RecordError(path, f"front matter has too many values (more than {MAX_NODES:,})")
+                    raise RecordError(
+                        path, f"front matter has too many values (more than {MAX_NODES:,})"
+                    )
             tag = getattr(ev, "tag", None)
             if tag is not None:
                 line = ev.start_mark.line + 2 if ev.start_mark else "?"

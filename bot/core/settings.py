@@ -43,7 +43,9 @@ def parse_duration(name: str, value: str) -> float:
     """`300`, `90s`, `15m`, `48h`, `2d` → seconds."""
     m = _DURATION.match(value)
     if not m:
-        raise ConfigError(f"{name}={_shown(value)}: expected a duration such as 300, 15m, 48h or 2d")
+        raise ConfigError(
+            f"{name}={_shown(value)}: expected a duration such as 300, 15m, 48h or 2d"
+        )
     return float(m.group(1)) * _UNITS[m.group(2).lower()]
 
 
@@ -104,18 +106,20 @@ class Settings:
             if dotenv:
                 from dotenv import dotenv_values
 
-                file_values = {
-                    k: v for k, v in dotenv_values(".env").items() if v is not None
-                }
+                file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
                 env = {**file_values, **os.environ}
             else:
                 env = dict(os.environ)
         dev_guild = env.get("NEWSBOT_DEV_GUILD", "").strip()
         if dev_guild and not dev_guild.isdigit():
-            raise ConfigError(f"NEWSBOT_DEV_GUILD={_shown(dev_guild)}: expected a server (guild) id")
+            raise ConfigError(
+                f"NEWSBOT_DEV_GUILD={_shown(dev_guild)}: expected a server (guild) id"
+            )
         level = env.get("NEWSBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise ConfigError(f"NEWSBOT_LOG_LEVEL={_shown(level)}: expected DEBUG, INFO, WARNING or ERROR")
+            raise ConfigError(
+                f"NEWSBOT_LOG_LEVEL={_shown(level)}: expected DEBUG, INFO, WARNING or ERROR"
+            )
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or None,
             db_path=Path(env.get("NEWSBOT_DB") or _default_dir("data") / "newsbot.db"),

@@ -96,9 +96,17 @@ def user_message(error: app_commands.AppCommandError) -> str:
     if isinstance(error, (NotAdmin, GuildOnly, UserFacingError)):
         return str(error)
     if isinstance(error, app_commands.MissingPermissions):
-        return "You need the " + ", ".join(p.replace("_", " ").title() for p in error.missing_permissions) + " permission for this."
+        return (
+            "You need the "
+            + ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            + " permission for this."
+        )
     if isinstance(error, app_commands.BotMissingPermissions):
-        return "I need the " + ", ".join(p.replace("_", " ").title() for p in error.missing_permissions) + " permission here."
+        return (
+            "I need the "
+            + ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            + " permission here."
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server."
     if isinstance(error, app_commands.CommandOnCooldown):
@@ -127,11 +135,22 @@ class NewsTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        expected = isinstance(error, (app_commands.CheckFailure, app_commands.CommandNotFound,
-                                      app_commands.TransformerError, UserFacingError))  # fmt: skip
+        expected = isinstance(
+            error,
+            (
+                app_commands.CheckFailure,
+                app_commands.CommandNotFound,
+                app_commands.TransformerError,
+                UserFacingError,
+            ),
+        )
         if expected:
-            log.info("command %s refused for user %s: %s", _command_name(interaction),
-                     interaction.user.id, type(error).__name__)  # fmt: skip
+            log.info(
+                "command %s refused for user %s: %s",
+                _command_name(interaction),
+                interaction.user.id,
+                type(error).__name__,
+            )
         else:
             log.error("command %s failed", _command_name(interaction), exc_info=error)
         await send_error(interaction, user_message(error))
@@ -173,8 +192,13 @@ class NewsBot(commands.AutoShardedBot):
         for ext in EXTENSIONS:
             await self.load_extension(ext)
         if self.settings.rescan_seconds > 0:
-            self._spawn(rescan_forever(self.room, self.settings.rescan_seconds,
-                                       on_change=lambda _r: self.stories_changed()))  # fmt: skip
+            self._spawn(
+                rescan_forever(
+                    self.room,
+                    self.settings.rescan_seconds,
+                    on_change=lambda _r: self.stories_changed(),
+                )
+            )
         self._spawn(self._watch_generation())
         if self.settings.dev_guild:
             log.info("NEWSBOT_DEV_GUILD set: use /admin sync or `newsbot sync` to publish there")
@@ -234,7 +258,9 @@ class NewsBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         user = self.user
-        log.info("logged in as %s (%s) in %d servers", user, user.id if user else "?", len(self.guilds))
+        log.info(
+            "logged in as %s (%s) in %d servers", user, user.id if user else "?", len(self.guilds)
+        )
 
 
 NO_TOKEN_HELP = """\
@@ -257,7 +283,10 @@ async def run_bot(settings: Settings) -> int:
         async with bot:
             await bot.start(settings.token)
     except discord.LoginFailure:
-        print("newsbot: Discord refused the token (DISCORD_TOKEN); check it and try again.", file=sys.stderr)
+        print(
+            "newsbot: Discord refused the token (DISCORD_TOKEN); check it and try again.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

@@ -91,9 +91,11 @@ class DiscordSender:
             async with asyncio.timeout(self.timeout):
                 channel_id = await self._channel_id(target)
                 with discord.http.handle_message_parameters(
-                    embeds=embeds, nonce=nonce, allowed_mentions=render.NO_MENTIONS,
+                    embeds=embeds,
+                    nonce=nonce,
+                    allowed_mentions=render.NO_MENTIONS,
                     view=view if view is not None else discord.utils.MISSING,
-                ) as params:  # fmt: skip
+                ) as params:
                     data = await self.client.http.send_message(channel_id, params=params)
         except TimeoutError:
             raise DeliveryError("timeout", f"no answer within {self.timeout:g} s") from None
@@ -122,13 +124,27 @@ class DiscordSender:
             return
         perms = channel.permissions_for(me)
         if not perms.view_channel:
-            raise DeliveryError("forbidden", "Missing Access (checked before sending)",
-                                code=MISSING_ACCESS, status=403)  # fmt: skip
-        missing = [name for name, ok in (("Send Messages", perms.send_messages),
-                                          ("Embed Links", perms.embed_links)) if not ok]  # fmt: skip
+            raise DeliveryError(
+                "forbidden",
+                "Missing Access (checked before sending)",
+                code=MISSING_ACCESS,
+                status=403,
+            )
+        missing = [
+            name
+            for name, ok in (
+                ("Send Messages", perms.send_messages),
+                ("Embed Links", perms.embed_links),
+            )
+            if not ok
+        ]
         if missing:
-            raise DeliveryError("forbidden", "Missing Permissions: " + ", ".join(missing),
-                                code=MISSING_PERMISSIONS, status=403)  # fmt: skip
+            raise DeliveryError(
+                "forbidden",
+                "Missing Permissions: " + ", ".join(missing),
+                code=MISSING_PERMISSIONS,
+                status=403,
+            )
 
     async def _channel_id(self, target: Target) -> int:
         if target.kind == "channel":

@@ -14,8 +14,10 @@ log = logging.getLogger(__name__)
 
 PREV_ID, NEXT_ID = "newsbot:news:prev", "newsbot:news:next"
 PAGER_IDS = frozenset({PREV_ID, NEXT_ID})
-EXPIRED = ("These results have expired (the buttons timed out or the bot restarted); "
-           "ask again with `/news`.")
+EXPIRED = (
+    "These results have expired (the buttons timed out or the bot restarted); "
+    "ask again with `/news`."
+)
 
 
 class NewsView(discord.ui.View):
@@ -45,13 +47,19 @@ class NewsView(discord.ui.View):
         pager = self.pager
         if pager is not None and pager.total > 1:
             prev_btn: discord.ui.Button[NewsView] = discord.ui.Button(
-                label="◀ Previous", style=discord.ButtonStyle.secondary,
-                custom_id=PREV_ID, disabled=pager.index == 0, row=0,
-            )  # fmt: skip
+                label="◀ Previous",
+                style=discord.ButtonStyle.secondary,
+                custom_id=PREV_ID,
+                disabled=pager.index == 0,
+                row=0,
+            )
             next_btn: discord.ui.Button[NewsView] = discord.ui.Button(
-                label="Next ▶", style=discord.ButtonStyle.primary,
-                custom_id=NEXT_ID, disabled=pager.index >= pager.total - 1, row=0,
-            )  # fmt: skip
+                label="Next ▶",
+                style=discord.ButtonStyle.primary,
+                custom_id=NEXT_ID,
+                disabled=pager.index >= pager.total - 1,
+                row=0,
+            )
             prev_btn.callback = self._prev  # type: ignore[method-assign]
             next_btn.callback = self._next  # type: ignore[method-assign]
             self.add_item(prev_btn)

@@ -28,10 +28,16 @@ HELP_LINES = (
     ("/news <question>", "the story that best answers your question, with related coverage"),
     ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
     ("/topics", "the topics the bot knows, with story counts"),
-    ("/subscribe <topic> [channel] [keywords] [min_quality]", "alerts when a matching story arrives"),
+    (
+        "/subscribe <topic> [channel] [keywords] [min_quality]",
+        "alerts when a matching story arrives",
+    ),
     ("/unsubscribe <subscription>", "stop alerts"),
     ("/subscriptions", "this server's alerts and yours"),
-    ("/admin reload | stats | sync", "server managers: reload the stories, see stats, publish commands"),
+    (
+        "/admin reload | stats | sync",
+        "server managers: reload the stories, see stats, publish commands",
+    ),
 )
 
 
@@ -89,7 +95,13 @@ class NewsPager:
         story = await self.room.story(hit)
         if story is None:
             return Reply(
-                [render.info_embed("Story gone", [], description="That story was removed by a reload. Ask again.")],
+                [
+                    render.info_embed(
+                        "Story gone",
+                        [],
+                        description="That story was removed by a reload. Ask again.",
+                    )
+                ],
                 ephemeral=True,
             )
         footer = _footer_for(self.answer, self.index, self.total, story.article.quality)
@@ -125,7 +137,9 @@ async def topics_reply(room: Newsroom) -> Reply:
 
 
 def help_reply() -> Reply:
-    return Reply([render.info_embed("newsbot commands", list(HELP_LINES), inline=False)], ephemeral=True)
+    return Reply(
+        [render.info_embed("newsbot commands", list(HELP_LINES), inline=False)], ephemeral=True
+    )
 
 
 def _rejection(error: RecordError, root: str | os.PathLike[str] | None) -> str:
@@ -152,7 +166,13 @@ def reload_reply(report: LoadReport, *, root: str | os.PathLike[str] | None = No
         more = len(report.rejected) - 5
         fields.append(("First rejections", shown + (f"\n…and {more} more" if more > 0 else "")))
     return Reply(
-        [render.info_embed("Reload finished", fields, description=f"{report.files} files in {report.seconds:.1f} s")],
+        [
+            render.info_embed(
+                "Reload finished",
+                fields,
+                description=f"{report.files} files in {report.seconds:.1f} s",
+            )
+        ],
         ephemeral=True,
     )
 
@@ -160,7 +180,13 @@ def reload_reply(report: LoadReport, *, root: str | os.PathLike[str] | None = No
 def busy_reply(running_for: float | None) -> Reply:
     since = f" (running for {running_for:.0f} s)" if running_for is not None else ""
     return Reply(
-        [render.info_embed("Reload already running", [], description=f"A reload is already running{since}; try again when it has finished.")],
+        [
+            render.info_embed(
+                "Reload already running",
+                [],
+                description=f"A reload is already running{since}; try again when it has finished.",
+            )
+        ],
         ephemeral=True,
     )
 
@@ -184,7 +210,10 @@ async def stats_reply(room: Newsroom, *, latency: float | None = None) -> Reply:
         ("Stories", str(st["stories"])),
         ("Topics", str(st["topics"])),
         ("Providers", str(st["providers"])),
-        ("Subscriptions", f"{st['subscriptions']} ({', '.join(f'{v} {k}' for k, v in subs.items()) or 'none'})"),
+        (
+            "Subscriptions",
+            f"{st['subscriptions']} ({', '.join(f'{v} {k}' for k, v in subs.items()) or 'none'})",
+        ),
         ("Pending alerts", str(st["outbox"].get("pending", 0))),
         ("DB size", format_bytes(st["db_bytes"])),
         ("Newest story", str(st["newest"] or "—")),

@@ -22,9 +22,12 @@ CASES = [
 def test_benchmark_runs_small(argv: list[str], expected: list[str], tmp_path) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     proc = subprocess.run(
-        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
         timeout=600,
-    )  # fmt: skip
+    )
     # A bench exits 1 when a target is missed; targets are set for big stores, so at
     # this size only a crash (traceback, other codes) is a failure.
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -36,8 +39,11 @@ def test_benchmark_runs_small(argv: list[str], expected: list[str], tmp_path) ->
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
 def test_relevance_benchmark_runs_small() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.relevance", "--distractors", "200"], cwd=PROJECT_ROOT,
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-m", "bench.relevance", "--distractors", "200"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "overall" in proc.stdout and "wratio" in proc.stdout.lower()

@@ -70,7 +70,9 @@ def test_load_all_good_exit_0_then_unchanged(env: Path, capsys: pytest.CaptureFi
     assert not (env / "default.db").exists()
 
 
-def test_load_some_rejected_exit_3_lists_each(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_some_rejected_exit_3_lists_each(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = env / "r"
     records(root, 2)
     bad1 = write_raw(root, "bad1.md", "no front matter at all")
@@ -283,8 +285,11 @@ def test_console_script_load_and_stats_piped(env: Path) -> None:
     db = env / "script.db"
     proc = subprocess.run(
         [exe, "--db", str(db), "load", str(root)],
-        capture_output=True, cwd=env / "cwd", env=script_env(env), timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        cwd=env / "cwd",
+        env=script_env(env),
+        timeout=120,
+    )
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 3, err
     assert out.startswith("451 files: 450 added, 0 updated, 0 unchanged, 1 rejected in ")
@@ -295,8 +300,11 @@ def test_console_script_load_and_stats_piped(env: Path) -> None:
 
     proc = subprocess.run(
         [exe, "stats", "--json", "--db", str(db)],
-        capture_output=True, cwd=env / "cwd", env=script_env(env), timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        cwd=env / "cwd",
+        env=script_env(env),
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout)
     assert set(stats) == KEYS and stats["stories"] == 450
@@ -314,8 +322,11 @@ def test_console_script_bar_on_terminal_stderr_not_in_piped_stdout(env: Path) ->
     try:
         proc = subprocess.Popen(
             [exe, "--db", str(env / "tty.db"), "load", "--workers", "1", str(env / "r")],
-            stdout=subprocess.PIPE, stderr=term_fd, cwd=env / "cwd", env=script_env(env),
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=term_fd,
+            cwd=env / "cwd",
+            env=script_env(env),
+        )
         os.close(term_fd)
         term = b""
         while True:

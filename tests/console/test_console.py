@@ -128,8 +128,9 @@ async def test_console_latest_topics_and_admin(room: Newsroom) -> None:
     assert await session.run_line("quit") is False
 
 
-def test_console_one_shot_command(settings: Settings, capsys: pytest.CaptureFixture[str],
-                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_console_one_shot_command(
+    settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("NEWSBOT_RESCAN_SECONDS", "0")
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
@@ -149,9 +150,14 @@ def test_main_job_without_token_runs_the_console_demo(tmp_path: Path) -> None:
     env["NEWSBOT_DB"] = str(tmp_path / "demo.db")
     env["NEWSBOT_DATA_DIR"] = str(PROJECT_ROOT / "data" / "articles")
     proc = subprocess.run(
-        [str(exe)], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [str(exe)],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert SEED_TITLE in proc.stdout
     assert "Related coverage" in proc.stdout
@@ -159,8 +165,9 @@ def test_main_job_without_token_runs_the_console_demo(tmp_path: Path) -> None:
     assert (PROJECT_ROOT / "data" / "articles" / SEED_NAME).exists()
 
 
-
-async def test_console_subscription_prints_a_new_story_once(room: Newsroom, settings: Settings) -> None:
+async def test_console_subscription_prints_a_new_story_once(
+    room: Newsroom, settings: Settings
+) -> None:
     session, console = _session(room)
     await session.run_line("/subscribe computer visoin")
     assert "Subscribed to Computer Vision" in console.export_text()
@@ -169,16 +176,23 @@ async def test_console_subscription_prints_a_new_story_once(room: Newsroom, sett
 
     now = datetime.now(UTC).replace(microsecond=0)
     write_record(
-        settings.data_dir, "fresh.md", title="Lidar start-up Quorbit maps city streets in 3D",
-        webUrl="https://news.example.com/quorbit-lidar", excerpt="A new computer vision system.",
+        settings.data_dir,
+        "fresh.md",
+        title="Lidar start-up Quorbit maps city streets in 3D",
+        webUrl="https://news.example.com/quorbit-lidar",
+        excerpt="A new computer vision system.",
         publishedDateTime=now.isoformat().replace("+00:00", "Z"),
-        topics=["Computer Vision"], provider={"name": "Example News", "domain": "example.com"},
-    )  # fmt: skip
+        topics=["Computer Vision"],
+        provider={"name": "Example News", "domain": "example.com"},
+    )
     write_record(
-        settings.data_dir, "other.md", title="Chip maker posts record quarter",
-        webUrl="https://news.example.com/chips", publishedDateTime=now.isoformat(),
+        settings.data_dir,
+        "other.md",
+        title="Chip maker posts record quarter",
+        webUrl="https://news.example.com/chips",
+        publishedDateTime=now.isoformat(),
         topics=["AI Hardware"],
-    )  # fmt: skip
+    )
     await session.run_line("/admin reload")
     await session.run_line("/admin reload")  # nothing new: nothing printed again
     out = console.export_text()

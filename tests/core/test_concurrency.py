@@ -103,7 +103,9 @@ async def test_questions_and_autocomplete_keep_answering_during_a_big_reload(
     assert max(latencies) < 1.0, max(latencies)
     assert statistics.median(latencies) < 0.25, statistics.median(latencies)
     # …and the new stories are searchable once it committed.
-    title = db_query(room.settings.db_path, "SELECT title FROM articles WHERE source LIKE '%generated%' LIMIT 1")[0][0]
+    title = db_query(
+        room.settings.db_path, "SELECT title FROM articles WHERE source LIKE '%generated%' LIMIT 1"
+    )[0][0]
     assert (await room.ask(title)).hits
 
 
@@ -134,12 +136,15 @@ async def test_a_subscription_written_during_a_reload_waits_and_lands(
     _add_records(big_folder, room.settings.data_dir)
     reload = asyncio.create_task(room.reload())
     await _until_writing(room.store)
-    sub, outcome = await subs.subscribe(room.store, topic="AI", user_id=7, guild_id=None,
-                                        channel_id=None)  # fmt: skip
+    sub, outcome = await subs.subscribe(
+        room.store, topic="AI", user_id=7, guild_id=None, channel_id=None
+    )
     assert outcome == "created"
     report = await reload
     assert report.added == BIG
-    assert db_query(room.settings.db_path, "SELECT topic FROM subscriptions WHERE id = ?", (sub.id,)) == [("AI",)]
+    assert db_query(
+        room.settings.db_path, "SELECT topic FROM subscriptions WHERE id = ?", (sub.id,)
+    ) == [("AI",)]
 
 
 # -- the CLI beside the bot ------------------------------------------------------------
@@ -150,8 +155,12 @@ def _cli_load(db: Path, folder: Path) -> subprocess.Popen[str]:
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli.main", "load", str(folder), "--db", str(db)],
-        cwd=PROJECT_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def _until_write_locked(db: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:
@@ -174,9 +183,17 @@ async def _until_write_locked(db: Path, proc: subprocess.Popen[str], limit_s: fl
 def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process that takes the write lock, says ``locked``, and keeps it `seconds`."""
     return subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "crash_worker.py"), "hold", str(db), str(seconds)],
-        cwd=PROJECT_ROOT, text=True, stdout=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(Path(__file__).parents[1] / "crash_worker.py"),
+            "hold",
+            str(db),
+            str(seconds),
+        ],
+        cwd=PROJECT_ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
 
 
 async def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -240,7 +257,9 @@ async def test_bot_commands_answer_in_time_while_another_process_holds_the_lock(
                 assert cb.ok, (it.payload["data"]["name"], cb.status, cb.response)
             sub_msg = await h.final_message(sub_it)
             reload_msg = await h.final_message(reload_it)
-            assert (await asyncio.to_thread(holder.communicate, timeout=30))[0].strip() == "released"
+            assert (await asyncio.to_thread(holder.communicate, timeout=30))[
+                0
+            ].strip() == "released"
         finally:
             if holder.poll() is None:
                 holder.kill()

@@ -74,9 +74,14 @@ def run_worker(
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     with tempfile.TemporaryFile("w+") as errors:
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER), *args], cwd=PROJECT_ROOT, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=errors, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, str(WORKER), *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            start_new_session=True,
+        )
         killed = threading.Event()
         lines: list[str] = []
 
@@ -132,8 +137,16 @@ _CONTENT = [
     "SELECT path, file_hash, url FROM sources ORDER BY path",
     "SELECT value FROM meta WHERE key = 'generation'",
 ]
-_COUNTED = ["articles", "related", "article_topics", "articles_fts", "sources", "topics",
-            "providers", "outbox"]  # fmt: skip
+_COUNTED = [
+    "articles",
+    "related",
+    "article_topics",
+    "articles_fts",
+    "sources",
+    "topics",
+    "providers",
+    "outbox",
+]
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,9 @@ def state_of(db: Path) -> State:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         # FTS5's own check: the index agrees with its content, row for row.
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
-        counts = tuple((t, conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in _COUNTED)
+        counts = tuple(
+            (t, conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in _COUNTED
+        )
         assert dict(counts)["articles_fts"] == dict(counts)["articles"]
         h = hashlib.sha256()
         for q in _CONTENT:
@@ -246,10 +261,12 @@ def test_kill_inside_the_write_transaction_keeps_all_the_old(corpus: Corpus, see
     k = rng.randint(2, 40) * 200
     db = fresh_copy(corpus, f"kill-tx-{seed}")
     run = run_worker(
-        "load", str(db), str(corpus.new_dir),
+        "load",
+        str(db),
+        str(corpus.new_dir),
         kill_when=lambda line, _: (p := _progress(line)) is not None and p[0] >= k,
         then_sleep=rng.uniform(0, 0.05),
-    )  # fmt: skip
+    )
     assert run.killed and not any(line.startswith("done") for line in run.lines), run.lines[-3:]
     assert any(line.startswith("progress") for line in run.lines)
     assert Path(f"{db}-wal").exists()  # the uncommitted pages were on disk when it died
@@ -300,18 +317,34 @@ def alert_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     async def build() -> dict[str, set[int]]:
         async with await Store.open(root / "alerts.db") as store:
             created = time.time() - 60
-            await subscribe(store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1001, now=created)
+            await subscribe(
+                store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1001, now=created
+            )
             # A second subscription of the same channel: shared stories are posted once.
-            await subscribe(store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1001,
-                            keywords="quokka", now=created)  # fmt: skip
-            await subscribe(store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1002, now=created)
-            await subscribe(store, topic="Quokkas", user_id=2001, guild_id=10, channel_id=None, now=created)
+            await subscribe(
+                store,
+                topic="Quokkas",
+                user_id=1,
+                guild_id=10,
+                channel_id=1001,
+                keywords="quokka",
+                now=created,
+            )
+            await subscribe(
+                store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1002, now=created
+            )
+            await subscribe(
+                store, topic="Quokkas", user_id=2001, guild_id=10, channel_id=None, now=created
+            )
             for i in range(N_ALERT_STORIES):
                 write_record(
-                    folder, f"q{i:02d}.md", title=f"Quokka sighting number {i}",
-                    webUrl=f"https://alerts.example.com/q{i}", topics=["Quokkas"],
+                    folder,
+                    f"q{i:02d}.md",
+                    title=f"Quokka sighting number {i}",
+                    webUrl=f"https://alerts.example.com/q{i}",
+                    topics=["Quokkas"],
                     publishedDateTime=(now - timedelta(minutes=90 - i)).isoformat(),
-                )  # fmt: skip
+                )
             report = await load_paths(store, [folder], on_stored=[match_hook()])
             assert report.added == N_ALERT_STORIES
             ids = set(report.added_ids)
@@ -348,7 +381,9 @@ def _check_exactly_once(db: Path, log: Path, expected: dict[str, set[int]]) -> N
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         states = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
         assert states == {"sent": 4 * N_ALERT_STORIES}, states
-        assert conn.execute("SELECT count(*) FROM outbox WHERE message_id IS NULL").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM outbox WHERE message_id IS NULL").fetchone() == (
+            0,
+        )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -400,7 +435,9 @@ def test_the_checks_see_a_mix_a_duplicate_and_a_loss(
     and a story posted twice or never is caught."""
     db = fresh_copy(corpus, "mixed")
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE articles SET title = 'half-written' WHERE id = (SELECT min(id) FROM articles)")
+        conn.execute(
+            "UPDATE articles SET title = 'half-written' WHERE id = (SELECT min(id) FROM articles)"
+        )
     mixed = state_of(db)
     assert mixed not in (corpus.old, corpus.new) and mixed.articles == corpus.old.articles
 
@@ -410,11 +447,15 @@ def test_the_checks_see_a_mix_a_duplicate_and_a_loss(
     log = tmp_path / "discord.jsonl"
 
     def write(messages: list[list[int]]) -> None:
-        log.write_text("".join(json.dumps({"nonce": f"n{i}", "message_id": i, "target": t,
-                                           "articles": a}) + "\n"
-                               for i, (t, a) in enumerate(
-                                   [(target, m) for m in messages]
-                                   + [(t, sorted(expected[t])) for t in TARGETS[1:]])))  # fmt: skip
+        log.write_text(
+            "".join(
+                json.dumps({"nonce": f"n{i}", "message_id": i, "target": t, "articles": a}) + "\n"
+                for i, (t, a) in enumerate(
+                    [(target, m) for m in messages]
+                    + [(t, sorted(expected[t])) for t in TARGETS[1:]]
+                )
+            )
+        )
 
     write([ids, ids[:1]])  # one story twice
     with pytest.raises(AssertionError, match="twice"):

@@ -92,7 +92,7 @@ async def test_corpus_with_process_workers_matches_thread(tmp_path: Path) -> Non
         for f in files:
             text = f.read_text(encoding="utf-8")
             # A distinct story URL per copy, so every copy is its own row.
-            text = text.replace("webUrl: \"https://", f"webUrl: \"https://copy{k}.", 1)
+            text = text.replace('webUrl: "https://', f'webUrl: "https://copy{k}.', 1)
             (root / f"{k}-{f.name}").write_text(text, encoding="utf-8")
     n_files = copies * len(files)
     pool = loader_mod._executor(n_files, 2)
@@ -291,8 +291,12 @@ async def test_url_variants_in_one_load_make_one_row(store: Store, tmp_path: Pat
     assert (await store.stats())["stories"] == 1
     assert all("same story URL" in w for w in report.warnings)
     # And in a later load, a variant finds the same row.
-    write_record(tmp_path / "later", "x.md", title="The story, updated",
-                 webUrl="https://www.example.com/a/story/?utm_campaign=z")  # fmt: skip
+    write_record(
+        tmp_path / "later",
+        "x.md",
+        title="The story, updated",
+        webUrl="https://www.example.com/a/story/?utm_campaign=z",
+    )
     again = await load_paths(store, [tmp_path / "later"])
     assert (again.added, again.updated) == (0, 1)
     assert (await store.stats())["stories"] == 1
@@ -317,7 +321,8 @@ async def test_editing_one_file_updates_one_row_and_fts(store: Store, tmp_path: 
     files = make_folder(root, 10)
     await load_paths(store, [root])
     rows_before = dict(
-        (r[0], r[1:]) for r in db_query(store.path, "SELECT id, title, content_hash, updated_at FROM articles")
+        (r[0], r[1:])
+        for r in db_query(store.path, "SELECT id, title, content_hash, updated_at FROM articles")
     )
     (old_id,) = await fts(store, '"number 4"')
     assert await fts(store, "gadgets") == []
@@ -329,7 +334,8 @@ async def test_editing_one_file_updates_one_row_and_fts(store: Store, tmp_path: 
     assert report.updated_ids == [old_id]
 
     rows_after = dict(
-        (r[0], r[1:]) for r in db_query(store.path, "SELECT id, title, content_hash, updated_at FROM articles")
+        (r[0], r[1:])
+        for r in db_query(store.path, "SELECT id, title, content_hash, updated_at FROM articles")
     )
     changed = {aid for aid in rows_before if rows_before[aid] != rows_after[aid]}
     assert changed == {old_id}
@@ -357,9 +363,16 @@ async def test_comment_only_change_is_unchanged(store: Store, tmp_path: Path) ->
 
 async def test_related_link_to_a_stored_story(store: Store, tmp_path: Path) -> None:
     root = tmp_path / "r"
-    write_record(root, "a.md", title="Story A", webUrl="https://a.example.com/story",
-                 related=[{"title": "Elsewhere", "webUrl": "https://x.example.com/1"},
-                          {"title": "Story B", "webUrl": "https://B.example.com/story/?utm_source=a"}])  # fmt: skip
+    write_record(
+        root,
+        "a.md",
+        title="Story A",
+        webUrl="https://a.example.com/story",
+        related=[
+            {"title": "Elsewhere", "webUrl": "https://x.example.com/1"},
+            {"title": "Story B", "webUrl": "https://B.example.com/story/?utm_source=a"},
+        ],
+    )
     write_record(root, "b.md", title="Story B", webUrl="https://b.example.com/story")
     report = await load_paths(store, [root])
     ids = dict(zip(["a", "b"], report.added_ids, strict=True))
@@ -405,9 +418,12 @@ async def test_injected_failure_mid_load_leaves_store_unchanged(
     applied: list[int] = []
     with pytest.raises(RuntimeError, match="injected failure"):
         await load_paths(
-            store, [root], workers=1, fail_after=loader_mod.CHUNK,
+            store,
+            [root],
+            workers=1,
+            fail_after=loader_mod.CHUNK,
             progress=lambda _phase, done, _total: applied.append(done),
-        )  # fmt: skip
+        )
     assert applied == []  # it failed after the first chunk, before reporting progress
     assert db_dump(store.path) == full_before
     assert integrity(store) == [("ok",)]
@@ -533,9 +549,14 @@ async def test_killed_process_leaves_store_unchanged(store: Store, tmp_path: Pat
     await store.close()
     full_before = db_dump(store.path)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", KILLED_LOAD, str(store.path), str(root),
-        stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT,
-    )  # fmt: skip
+        sys.executable,
+        "-c",
+        KILLED_LOAD,
+        str(store.path),
+        str(root),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 60)
@@ -589,9 +610,11 @@ async def test_prune_deletes_gone_files_keeps_others(store: Store, tmp_path: Pat
     assert report.pruned == 2
     titles = sorted(t for (t,) in db_query(store.path, "SELECT title FROM articles"))
     assert titles == [
-        "Alpha number 0 about widgets", "Alpha number 3 about widgets",
-        "Beta number 0 about widgets", "Beta number 1 about widgets",
-    ]  # fmt: skip
+        "Alpha number 0 about widgets",
+        "Alpha number 3 about widgets",
+        "Beta number 0 about widgets",
+        "Beta number 1 about widgets",
+    ]
     # Pruned stories leave no index entries or related rows behind.
     assert db_query(store.path, "SELECT count(*) FROM articles_fts") == [(4,)]
     assert db_query(store.path, "SELECT count(*) FROM related") == [(4,)]

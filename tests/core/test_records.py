@@ -221,10 +221,19 @@ BAD_RECORDS: dict[str, tuple[bytes, str]] = {
     ),
     "title_number.md": (record_text(title=42).encode(), r"'title' is a int, not text"),
     "title_list.md": (record_text(title=["a", "b"]).encode(), r"'title' is a list, not text"),
-    "title_empty.md": (record_text(title="   ", webUrl="https://e.com/x").encode(), r"'title' is empty"),
-    "title_missing.md": (record_text(title=None, webUrl="https://e.com/y").encode(), r"missing 'title'"),
+    "title_empty.md": (
+        record_text(title="   ", webUrl="https://e.com/x").encode(),
+        r"'title' is empty",
+    ),
+    "title_missing.md": (
+        record_text(title=None, webUrl="https://e.com/y").encode(),
+        r"missing 'title'",
+    ),
     "no_url.md": (record_text(webUrl=None).encode(), r"no absolute http\(s\) URL"),
-    "ftp_url.md": (record_text(webUrl="ftp://example.com/f").encode(), r"no absolute http\(s\) URL"),
+    "ftp_url.md": (
+        record_text(webUrl="ftp://example.com/f").encode(),
+        r"no absolute http\(s\) URL",
+    ),
     "relative_url.md": (record_text(webUrl="/news/story").encode(), r"no absolute http\(s\) URL"),
     "bad_utf8.md": (b"---\ntitle: caf\xe9\nwebUrl: https://e.com/c\n---\n", r"not valid UTF-8"),
     "nul.md": (GOOD.encode().replace(b"Good", b"Go\x00od"), r"NUL bytes"),

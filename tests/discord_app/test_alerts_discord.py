@@ -42,8 +42,15 @@ def fast_dispatcher(monkeypatch: pytest.MonkeyPatch) -> list[Dispatcher]:
     made: list[Dispatcher] = []
 
     def build(b: bot_app.NewsBot) -> Dispatcher:
-        d = Dispatcher(b.room.store, DiscordSender(b, timeout=0.6), backoff=0.05,
-                       max_backoff=0.2, park=0.5, idle=0.5, grace=0.5)  # fmt: skip
+        d = Dispatcher(
+            b.room.store,
+            DiscordSender(b, timeout=0.6),
+            backoff=0.05,
+            max_backoff=0.2,
+            park=0.5,
+            idle=0.5,
+            grace=0.5,
+        )
         made.append(d)
         return d
 
@@ -58,13 +65,24 @@ def iso(delta: timedelta = timedelta(0)) -> str:
     return (datetime.now(tz=UTC) - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def new_record(h: BotHarness, title: str, *, topics: Sequence[str] = ("Computer Vision",),
-               age: timedelta = timedelta(hours=1), **fields: Any) -> None:  # fmt: skip
+def new_record(
+    h: BotHarness,
+    title: str,
+    *,
+    topics: Sequence[str] = ("Computer Vision",),
+    age: timedelta = timedelta(hours=1),
+    **fields: Any,
+) -> None:
     fields.setdefault("excerpt", f"What happened: {title.lower()}.")
     fields.setdefault("quality", 80)
     fields.setdefault("provider", {"name": "Example News", "domain": "example.com"})
-    h.write_record(f"new-{render.plain(title).lower().replace(' ', '-')}.md", title=title,
-                   publishedDateTime=iso(age), topics=list(topics), **fields)  # fmt: skip
+    h.write_record(
+        f"new-{render.plain(title).lower().replace(' ', '-')}.md",
+        title=title,
+        publishedDateTime=iso(age),
+        topics=list(topics),
+        **fields,
+    )
 
 
 async def reload(h: BotHarness) -> None:
@@ -86,8 +104,14 @@ def said(cb: Any) -> str:
     return render.unescape("\n".join(parts))
 
 
-async def ask(h: BotHarness, command: str, options: dict[str, Any] | None = None,
-              *, user: str = "admin", **context: Any) -> str:  # fmt: skip
+async def ask(
+    h: BotHarness,
+    command: str,
+    options: dict[str, Any] | None = None,
+    *,
+    user: str = "admin",
+    **context: Any,
+) -> str:
     _, cb = await h.answer(command, options, user=user, **context)
     assert cb.json["type"] == 4, cb.json
     assert cb.json["data"]["flags"] == EPHEMERAL
@@ -101,8 +125,11 @@ def channel_option(h: BotHarness, name: str, user: str = "admin") -> dict[str, A
 
 
 async def subscribe_channel(h: BotHarness, channel: str = "alerts", **options: Any) -> str:
-    text = await ask(h, "subscribe", {"topic": "Computer Vision",
-                                      "channel": channel_option(h, channel), **options})  # fmt: skip
+    text = await ask(
+        h,
+        "subscribe",
+        {"topic": "Computer Vision", "channel": channel_option(h, channel), **options},
+    )
     assert text.startswith("Subscribed"), text
     return text
 
@@ -110,8 +137,9 @@ async def subscribe_channel(h: BotHarness, channel: str = "alerts", **options: A
 async def wait_messages(standin: StandIn, channel: str | int, n: int, within: float = 5.0) -> list:
     return await standin.wait_until(
         lambda: (m := standin.messages_in(channel)) and len(m) >= n and m,
-        timeout=within, what=f"{n} message(s) in {channel}",
-    )  # fmt: skip
+        timeout=within,
+        what=f"{n} message(s) in {channel}",
+    )
 
 
 async def settle(h: BotHarness, seconds: float = 0.4) -> None:
@@ -242,14 +270,23 @@ async def test_stories_from_rescan_and_from_newsbot_load_in_another_process(
         elsewhere.mkdir()
         from tests.helpers import write_record
 
-        write_record(elsewhere, "cli.md", title="Loaded by newsbot load", publishedDateTime=iso(),
-                     topics=["Computer Vision"])  # fmt: skip
-        env = {**os.environ, "NEWSBOT_DB": str(h.settings.db_path),
-               "PYTHONPATH": str(PROJECT_ROOT)}  # fmt: skip
+        write_record(
+            elsewhere,
+            "cli.md",
+            title="Loaded by newsbot load",
+            publishedDateTime=iso(),
+            topics=["Computer Vision"],
+        )
+        env = {**os.environ, "NEWSBOT_DB": str(h.settings.db_path), "PYTHONPATH": str(PROJECT_ROOT)}
         done = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "bot.cli.main", "load", str(elsewhere)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            subprocess.run,
+            [sys.executable, "-m", "bot.cli.main", "load", str(elsewhere)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         msgs = await wait_messages(h.standin, "alerts", 2)
         assert render.unescape(msgs[1]["embeds"][0]["title"]) == "Loaded by newsbot load"
@@ -281,8 +318,9 @@ async def test_429_past_discord_py_retries_is_deferred_by_the_dispatcher(
     await subscribe_channel(h)
     cid = h.standin.world.channel("alerts")["id"]
     # discord.py tries 5 times; a 429 on the last one reaches the dispatcher.
-    h.standin.faults.rate_limit(rf"/channels/{cid}/messages", method="POST", retry_after=0.05,
-                                times=5)  # fmt: skip
+    h.standin.faults.rate_limit(
+        rf"/channels/{cid}/messages", method="POST", retry_after=0.05, times=5
+    )
     new_record(h, "Stubbornly limited story")
     await reload(h)
     await wait_messages(h.standin, "alerts", 1)
@@ -322,8 +360,9 @@ async def test_403_pauses_visibly_and_subscribing_again_resumes(newsbot: BotHarn
     assert "paused: I lack permission to post there" in text
     assert h.standin.messages_in("alerts") == []
     assert [s for s, _, _ in outbox(h)] == ["pending"]  # kept
-    text = await ask(h, "subscribe", {"topic": "Computer Vision",
-                                      "channel": channel_option(h, "alerts")})  # fmt: skip
+    text = await ask(
+        h, "subscribe", {"topic": "Computer Vision", "channel": channel_option(h, "alerts")}
+    )
     assert text.startswith("Subscription resumed")
     [msg] = await wait_messages(h.standin, "alerts", 1)
     assert render.unescape(msg["embeds"][0]["title"]) == "Held back by permissions"
@@ -361,8 +400,9 @@ async def test_killed_between_acceptance_and_marking_no_duplicate_nothing_lost(
     real_build = bot_sender.build_dispatcher
 
     class DiesAfterAccept(DiscordSender):
-        async def send(self, target: Target, articles: Sequence[Article], *, topic: str,
-                       nonce: str) -> SendResult:  # fmt: skip
+        async def send(
+            self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
+        ) -> SendResult:
             if accepted:  # the process is dead: nothing more happens
                 await asyncio.Event().wait()
             accepted.append(await super().send(target, articles, topic=topic, nonce=nonce))
@@ -399,12 +439,14 @@ async def test_killed_between_acceptance_and_marking_no_duplicate_nothing_lost(
 async def test_subscribe_checks_permissions_up_front(newsbot: BotHarness) -> None:
     h = newsbot
     alerts_ch = channel_option(h, "alerts", "alice")
-    text = await ask(h, "subscribe", {"topic": "Computer Vision", "channel": alerts_ch},
-                     user="alice")  # fmt: skip
+    text = await ask(
+        h, "subscribe", {"topic": "Computer Vision", "channel": alerts_ch}, user="alice"
+    )
     assert "You need the Manage Channels permission in #alerts" in text
     for name, missing in (("muted", "Send Messages"), ("locked", "View Channel")):
-        text = await ask(h, "subscribe", {"topic": "Computer Vision",
-                                          "channel": channel_option(h, name)})  # fmt: skip
+        text = await ask(
+            h, "subscribe", {"topic": "Computer Vision", "channel": channel_option(h, name)}
+        )
         assert f"I can't post alerts in #{name}" in text and missing in text
     text = await ask(h, "subscribe", {"topic": "xqzv wombles"})
     assert "I don't know the topic" in text
@@ -414,11 +456,13 @@ async def test_subscribe_checks_permissions_up_front(newsbot: BotHarness) -> Non
 async def test_subscribe_twice_and_limits(start_newsbot: StartNewsBot) -> None:
     async with start_newsbot(max_subs_per_user=1, max_subs_per_guild=1) as h:
         await subscribe_channel(h)
-        text = await ask(h, "subscribe", {"topic": "Computer Vision",
-                                          "channel": channel_option(h, "alerts")})  # fmt: skip
+        text = await ask(
+            h, "subscribe", {"topic": "Computer Vision", "channel": channel_option(h, "alerts")}
+        )
         assert "Already subscribed to Computer Vision in that channel" in text
-        text = await ask(h, "subscribe", {"topic": "Computer Vision",
-                                          "channel": channel_option(h, "news")})  # fmt: skip
+        text = await ask(
+            h, "subscribe", {"topic": "Computer Vision", "channel": channel_option(h, "news")}
+        )
         assert "This server already has 1 channel subscriptions (the limit is 1)" in text
         await ask(h, "subscribe", {"topic": "Computer Vision"}, user="alice")
         text = await ask(h, "subscribe", {"topic": "AI"}, user="alice")

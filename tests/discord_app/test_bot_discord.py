@@ -218,7 +218,9 @@ async def test_a_pager_from_before_a_restart_says_it_expired(
         fresh, _ = await second.answer("news", {"query": "facial recognition"})
         _, turned = await second.press(fresh.original_message_id, NEXT)
     assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
-    assert "expired" in pressed.json["data"]["content"] and "/news" in pressed.json["data"]["content"]
+    assert (
+        "expired" in pressed.json["data"]["content"] and "/news" in pressed.json["data"]["content"]
+    )
     assert turned.json["type"] == 7
     assert standin.messages[it.original_message_id]["embeds"][0]["title"] != shown  # page 2 stays
 
@@ -232,9 +234,10 @@ async def test_a_pager_whose_buttons_could_not_be_disabled_says_it_expired(
     async with start_newsbot(page_timeout=0.5) as h:
         it, _ = await h.answer("news", {"query": "facial recognition"})
         await asyncio.sleep(1.0)
-        assert by_custom_id(standin.messages[it.original_message_id]["components"])[NEXT][
-            "disabled"
-        ] is False
+        assert (
+            by_custom_id(standin.messages[it.original_message_id]["components"])[NEXT]["disabled"]
+            is False
+        )
         _, pressed = await h.press(it.original_message_id, NEXT)
         assert not h.bot.live_pagers
     assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
@@ -280,9 +283,10 @@ async def test_slow_answers_are_deferred_and_each_pager_keeps_its_own_message(
     _, pressed = await newsbot.press(first.original_message_id, NEXT)
     assert pressed.json["type"] == 7
     assert embed(pressed) == await expected_story(newsbot, "facial recognition", 1)
-    assert newsbot.standin.messages[second.original_message_id]["embeds"][0]["title"] == (
-        await expected_story(newsbot, "warehouse robots", 0)
-    )["title"]
+    assert (
+        newsbot.standin.messages[second.original_message_id]["embeds"][0]["title"]
+        == (await expected_story(newsbot, "warehouse robots", 0))["title"]
+    )
 
 
 async def test_news_without_a_match_answers_privately_with_suggestions(
@@ -630,8 +634,11 @@ async def test_search_index_is_rebuilt_once_per_change_and_outside_loads_are_not
             woken.set()
 
         h.bot.new_story_listeners.append(listener)
-        h.write_record("2024-08-01-kelp.md", title="Kelp farmers adopt underwater drones",
-                       webUrl="https://news.example.com/kelp-drones")  # fmt: skip
+        h.write_record(
+            "2024-08-01-kelp.md",
+            title="Kelp farmers adopt underwater drones",
+            webUrl="https://news.example.com/kelp-drones",
+        )
         rebuilds.clear()
         await h.room.reload()
         await asyncio.sleep(0.4)  # several polls of the store's generation
@@ -641,8 +648,11 @@ async def test_search_index_is_rebuilt_once_per_change_and_outside_loads_are_not
 
         # A `newsbot load` by another process: noticed, searchable, alerts woken.
         outside = tmp_path / "outside"
-        h.write_record("../outside/2024-08-02-owls.md", title="Night owls tracked by radar network",
-                       webUrl="https://news.example.com/owl-radar")  # fmt: skip
+        h.write_record(
+            "../outside/2024-08-02-owls.md",
+            title="Night owls tracked by radar network",
+            webUrl="https://news.example.com/owl-radar",
+        )
         woken.clear()
         async with await Store.open(h.settings.db_path) as other:
             assert (await load_paths(other, [outside])).added == 1
@@ -762,4 +772,3 @@ def test_run_without_a_token_exits_2_and_points_to_the_console(tmp_path: Path) -
     assert "DISCORD_TOKEN" in done.stderr
     assert "newsbot console" in done.stderr
     assert "Traceback" not in done.stderr
-

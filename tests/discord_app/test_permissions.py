@@ -38,8 +38,13 @@ LEAK = re.compile(
     r"Traceback \(most recent|File \"|line \d+, in |\w+Error: |sqlite3\.|discord\.\w|NoneType|"
     r"object at 0x|CommandInvokeError|/work/|site-packages|\.py\b"
 )
-ADMIN_COMMANDS = [("admin reload", {}), ("admin stats", {}), ("admin sync", {}),
-                  ("admin sync", {"scope": "global"}), ("admin sync", {"scope": "here"})]  # fmt: skip
+ADMIN_COMMANDS = [
+    ("admin reload", {}),
+    ("admin stats", {}),
+    ("admin sync", {}),
+    ("admin sync", {"scope": "global"}),
+    ("admin sync", {"scope": "here"}),
+]
 NOT_ADMINS = ["alice", "mod", "chanmgr", "rolemgr"]
 
 
@@ -69,7 +74,10 @@ def raw_text(data: dict[str, Any]) -> str:
     for e in data.get("embeds") or []:
         parts += [e.get("title") or "", e.get("description") or ""]
         parts += [f"{f['name']} {f['value']}" for f in e.get("fields") or []]
-        parts += [(e.get("footer") or {}).get("text") or "", (e.get("author") or {}).get("name") or ""]
+        parts += [
+            (e.get("footer") or {}).get("text") or "",
+            (e.get("author") or {}).get("name") or "",
+        ]
     return " ".join(x for x in parts if x)
 
 
@@ -105,7 +113,9 @@ def channel_option(h: BotHarness, name: str, user: str) -> dict[str, Any]:
 
 
 def subscriptions(h: BotHarness) -> list[tuple[Any, ...]]:
-    return db_query(h.settings.db_path, "SELECT id, target, user_id, topic FROM subscriptions ORDER BY id")
+    return db_query(
+        h.settings.db_path, "SELECT id, target, user_id, topic FROM subscriptions ORDER BY id"
+    )
 
 
 async def final_text(h: BotHarness, it: Any) -> str:
@@ -125,8 +135,11 @@ async def test_admin_commands_refused_at_run_time_even_when_visible(
 ) -> None:
     # A server admin "overrode" default_permissions: Discord delivers the command to them.
     async with start_newsbot(admin_ids=frozenset({int(world.world.user("owner")["id"])})) as h:
-        h.write_record("9999-new.md", title="A story the refused reload must not load",
-                       webUrl="https://news.example.com/refused")  # fmt: skip
+        h.write_record(
+            "9999-new.md",
+            title="A story the refused reload must not load",
+            webUrl="https://news.example.com/refused",
+        )
         stories = db_query(h.settings.db_path, "SELECT count(*) FROM articles")
         syncs = len(world.find_requests("PUT"))
         reloaded_at = h.room.last_reload_at
@@ -140,7 +153,9 @@ async def test_admin_commands_refused_at_run_time_even_when_visible(
 
 
 @pytest.mark.parametrize("user", ["owner", "admin", "ids"])
-async def test_server_managers_and_admin_ids_may(world: StandIn, start_newsbot: Any, user: str) -> None:
+async def test_server_managers_and_admin_ids_may(
+    world: StandIn, start_newsbot: Any, user: str
+) -> None:
     """The control: the same commands work for those allowed (so refusals mean something)."""
     who = "alice" if user == "ids" else user
     ids = frozenset({int(world.world.user("alice")["id"])}) if user == "ids" else frozenset()
@@ -151,7 +166,9 @@ async def test_server_managers_and_admin_ids_may(world: StandIn, start_newsbot: 
         assert cb.ok and "Reload finished" in await final_text(h, it)
 
 
-async def test_admin_command_from_a_dm_is_refused_cleanly(world: StandIn, start_newsbot: Any) -> None:
+async def test_admin_command_from_a_dm_is_refused_cleanly(
+    world: StandIn, start_newsbot: Any
+) -> None:
     async with start_newsbot() as h:
         reloaded_at = h.room.last_reload_at
         for command, options in ADMIN_COMMANDS:
@@ -163,11 +180,18 @@ async def test_admin_command_from_a_dm_is_refused_cleanly(world: StandIn, start_
 # -- subscriptions -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("user", "channel", "allowed"), [
-    ("alice", "alerts", False), ("mod", "alerts", False), ("chanmgr", "alerts", False),
-    ("chanmgr", "news", True), ("rolemgr", "alerts", True), ("admin", "alerts", True),
-    ("alice", "staff", False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("user", "channel", "allowed"),
+    [
+        ("alice", "alerts", False),
+        ("mod", "alerts", False),
+        ("chanmgr", "alerts", False),
+        ("chanmgr", "news", True),
+        ("rolemgr", "alerts", True),
+        ("admin", "alerts", True),
+        ("alice", "staff", False),
+    ],
+)
 async def test_channel_subscriptions_need_manage_channels_there(
     world: StandIn, start_newsbot: Any, user: str, channel: str, allowed: bool
 ) -> None:
@@ -183,21 +207,27 @@ async def test_channel_subscriptions_need_manage_channels_there(
             assert rows == []
 
 
-async def test_personal_subscription_needs_no_permission(world: StandIn, start_newsbot: Any) -> None:
+async def test_personal_subscription_needs_no_permission(
+    world: StandIn, start_newsbot: Any
+) -> None:
     async with start_newsbot() as h:
         it, cb = await h.answer("subscribe", {"topic": "AI"}, user="alice")
         assert cb.ok and (await final_text(h, it)).startswith("Subscribed")
         assert [r[1] for r in subscriptions(h)] == [f"user:{world.world.user('alice')['id']}"]
 
 
-async def test_only_the_owner_removes_a_personal_subscription(world: StandIn, start_newsbot: Any) -> None:
+async def test_only_the_owner_removes_a_personal_subscription(
+    world: StandIn, start_newsbot: Any
+) -> None:
     async with start_newsbot() as h:
         it, _ = await h.answer("subscribe", {"topic": "AI"}, user="alice")
         await h.final_message(it)
         [(sub_id, *_)] = subscriptions(h)
         for intruder, dm in (("mod", False), ("admin", False), ("owner", False), ("mod", True)):
             # The id is forged: typed, not picked from the intruder's own autocomplete list.
-            _, cb = await h.answer("unsubscribe", {"subscription": str(sub_id)}, user=intruder, dm=dm)
+            _, cb = await h.answer(
+                "unsubscribe", {"subscription": str(sub_id)}, user=intruder, dm=dm
+            )
             assert_clean_refusal(cb, contains="your own")
             assert len(subscriptions(h)) == 1, intruder
             _, choices = await h.choices("unsubscribe", {"subscription": ""}, user=intruder)
@@ -213,8 +243,11 @@ async def test_channel_subscription_removal_needs_manage_channels_there(
     world: StandIn, start_newsbot: Any
 ) -> None:
     async with start_newsbot() as h:
-        it, _ = await h.answer("subscribe", {"topic": "AI", "channel": channel_option(h, "alerts", "admin")},
-                               user="admin")  # fmt: skip
+        it, _ = await h.answer(
+            "subscribe",
+            {"topic": "AI", "channel": channel_option(h, "alerts", "admin")},
+            user="admin",
+        )
         await h.final_message(it)
         [(sub_id, *_)] = subscriptions(h)
         for intruder in ("alice", "mod", "chanmgr"):  # chanmgr manages #news, not #alerts
@@ -226,8 +259,10 @@ async def test_channel_subscription_removal_needs_manage_channels_there(
         assert subscriptions(h) == []
 
 
-@pytest.mark.parametrize("forged", ["0", "999999", "-1", "1 OR 1=1", "'; DELETE FROM subscriptions; --",
-                                    "#", "9" * 40, "١٢"])  # fmt: skip
+@pytest.mark.parametrize(
+    "forged",
+    ["0", "999999", "-1", "1 OR 1=1", "'; DELETE FROM subscriptions; --", "#", "9" * 40, "١٢"],
+)
 async def test_forged_subscription_ids_are_refused_cleanly(
     world: StandIn, start_newsbot: Any, forged: str
 ) -> None:
@@ -243,7 +278,9 @@ async def test_forged_subscription_ids_are_refused_cleanly(
 # -- payloads the bot did not expect ----------------------------------------------------
 
 
-def _raw_slash(h: BotHarness, name: str, options: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+def _raw_slash(
+    h: BotHarness, name: str, options: list[dict[str, Any]], **context: Any
+) -> dict[str, Any]:
     h.standin.strict_commands = False
     payload = h.standin.slash(name, None, **context)
     payload["data"]["options"] = options
@@ -261,10 +298,22 @@ def _raw_slash(h: BotHarness, name: str, options: list[dict[str, Any]], **contex
         ("latest", [{"name": "count", "type": 4, "value": "many"}], {}),
         ("latest", [{"name": "count", "type": 4, "value": 10**30}], {}),
         ("subscribe", [], {}),
-        ("subscribe", [{"name": "topic", "type": 3, "value": "AI"},
-                       {"name": "channel", "type": 7, "value": "123"}], {}),  # unresolved channel
-        ("subscribe", [{"name": "topic", "type": 3, "value": "AI"},
-                       {"name": "channel", "type": 7, "value": "123"}], {"dm": True}),
+        (
+            "subscribe",
+            [
+                {"name": "topic", "type": 3, "value": "AI"},
+                {"name": "channel", "type": 7, "value": "123"},
+            ],
+            {},
+        ),  # unresolved channel
+        (
+            "subscribe",
+            [
+                {"name": "topic", "type": 3, "value": "AI"},
+                {"name": "channel", "type": 7, "value": "123"},
+            ],
+            {"dm": True},
+        ),
         ("subscribe", [{"name": "topic", "type": 3, "value": "@everyone <@&1>"}], {}),
         ("unsubscribe", [], {}),
         ("admin", [{"name": "frobnicate", "type": 1, "options": []}], {"user": "admin"}),
@@ -273,7 +322,10 @@ def _raw_slash(h: BotHarness, name: str, options: list[dict[str, Any]], **contex
     ids=lambda v: str(v)[:40] if not isinstance(v, dict) else "",
 )
 async def test_unexpected_payloads_get_a_clean_private_error(
-    world: StandIn, start_newsbot: Any, name: str, options: list[dict[str, Any]],
+    world: StandIn,
+    start_newsbot: Any,
+    name: str,
+    options: list[dict[str, Any]],
     context: dict[str, Any],
 ) -> None:
     """Answered once, in time: either a normal answer (the value was usable after all)
@@ -297,21 +349,27 @@ async def test_unexpected_payloads_get_a_clean_private_error(
         assert h.room.last_reload_at == reloaded_at
 
 
-async def test_forged_button_and_autocomplete_are_harmless(world: StandIn, start_newsbot: Any) -> None:
+async def test_forged_button_and_autocomplete_are_harmless(
+    world: StandIn, start_newsbot: Any
+) -> None:
     async with start_newsbot() as h:
         it, _ = await h.answer("news", {"query": "AI"}, user="alice")
         message = await h.final_message(it)
         # Someone else presses the pager of alice's answer: told, and her message is unchanged.
-        ids = [c.get("custom_id") for row in message.get("components", []) for c in row["components"]]
+        ids = [
+            c.get("custom_id") for row in message.get("components", []) for c in row["components"]
+        ]
         assert "newsbot:news:next" in ids, ids
         _, press = await h.press(message["id"], "newsbot:news:next", user="mod")
         assert_clean_refusal(press, contains="Only the person who asked")
         assert world.messages[message["id"]]["embeds"] == message["embeds"]
         # Autocomplete for commands and options that do not exist answers with nothing.
         world.strict_commands = False
-        for payload in (world.autocomplete("frobnicate", {"x": "y"}),
-                        world.autocomplete("news", {"nope": "ibm"}),
-                        world.autocomplete("admin", {"x": "y"})):  # fmt: skip
+        for payload in (
+            world.autocomplete("frobnicate", {"x": "y"}),
+            world.autocomplete("news", {"nope": "ibm"}),
+            world.autocomplete("admin", {"x": "y"}),
+        ):
             auto = await world.dispatch_interaction(payload)
             # No answer at all is fine too (discord.py drops a stale signature):
             # Discord then shows its own "loading options failed".

@@ -99,9 +99,10 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
         with sqlite3.connect(root / "q.db") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == articles
-            assert conn.execute(
-                "SELECT type, name, sql FROM sqlite_master ORDER BY name"
-            ).fetchall() == schema
+            assert (
+                conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+                == schema
+            )
 
 
 def ask(bench: Bench, question: str) -> Answer:
@@ -151,10 +152,10 @@ def topics(bench: Bench, typed: str) -> None:
 
 NAMED = [
     "'; DROP TABLE articles; --",
-    "\"; DELETE FROM articles; --",
+    '"; DELETE FROM articles; --',
     "ibm' OR '1'='1",
     "1; ATTACH DATABASE '/tmp/x.db' AS x; --",
-    "ibm\" OR \"1\"=\"1",
+    'ibm" OR "1"="1',
     '"',
     '""',
     '"""',
@@ -255,13 +256,76 @@ def test_sql_in_a_question_is_just_words(bench: Bench) -> None:
 
 # -- fuzzed -----------------------------------------------------------------------
 
-FTS_BITS = ['"', "'", "*", "NEAR(", "NEAR", ")", "(", "AND", "OR", "NOT", ":", "^", "-", "+",
-            "{", "}", "title:", "excerpt:", ",", ";", "--", "/*", "*/", "\\", "%", "_", "?",
-            "DROP TABLE articles", "SELECT", "UNION", "1=1", "ibm", "facial", "recognition",
-            "computer vision", "engadget", "ai", "the", "latest"]  # fmt: skip
-UNICODE_BITS = ["\u0301", "\u0336", "\u202e", "\u202d", "\u200b", "\u200d", "\u2066", "\ufeff",
-                "\x00", "\x1b", "\x7f", "\u0085", "\u2028", "ﷺ", "🔥", "👨‍👩‍👧", "ß", "İ", "ǅ",
-                "ا", "ש", "中文", "ー", "\U0010ffff", " ", "\t", "\n"]  # fmt: skip
+FTS_BITS = [
+    '"',
+    "'",
+    "*",
+    "NEAR(",
+    "NEAR",
+    ")",
+    "(",
+    "AND",
+    "OR",
+    "NOT",
+    ":",
+    "^",
+    "-",
+    "+",
+    "{",
+    "}",
+    "title:",
+    "excerpt:",
+    ",",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "\\",
+    "%",
+    "_",
+    "?",
+    "DROP TABLE articles",
+    "SELECT",
+    "UNION",
+    "1=1",
+    "ibm",
+    "facial",
+    "recognition",
+    "computer vision",
+    "engadget",
+    "ai",
+    "the",
+    "latest",
+]
+UNICODE_BITS = [
+    "\u0301",
+    "\u0336",
+    "\u202e",
+    "\u202d",
+    "\u200b",
+    "\u200d",
+    "\u2066",
+    "\ufeff",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\u0085",
+    "\u2028",
+    "ﷺ",
+    "🔥",
+    "👨‍👩‍👧",
+    "ß",
+    "İ",
+    "ǅ",
+    "ا",
+    "ש",
+    "中文",
+    "ー",
+    "\U0010ffff",
+    " ",
+    "\t",
+    "\n",
+]
 
 hostile_text = st.one_of(
     st.text(max_size=400),

@@ -57,7 +57,9 @@ FUZZ = settings(
     max_examples=200,
     deadline=None,
     suppress_health_check=[
-        HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
     ],
 )
 
@@ -74,7 +76,7 @@ def _dangerous_tags() -> list[str]:
         f'!!python/object/apply:os.system ["touch {s}"]',
         f'!!python/object/apply:builtins.open ["{s}", "w"]',
         f'!!python/object/apply:subprocess.call [["touch", "{s}"]]',
-        f"!!python/object/new:pathlib.Path [\"{s}\"]",
+        f'!!python/object/new:pathlib.Path ["{s}"]',
         "!!python/name:os.system",
         "!!python/module:os",
         "!!python/tuple [1, 2]",
@@ -118,7 +120,11 @@ def check_outcome(raw: bytes, path: str = "fuzz/record.md") -> Article | RecordE
     assert is_http_url(a.url)
     for u in (a.amp_url, a.cdn_amp_url, a.original_url):
         assert u is None or is_http_url(u)
-    assert a.published is None or a.published.tzinfo is UTC or a.published.utcoffset().total_seconds() == 0
+    assert (
+        a.published is None
+        or a.published.tzinfo is UTC
+        or a.published.utcoffset().total_seconds() == 0
+    )
     assert all(isinstance(t, str) and t for t in a.topics)
     assert len({t.casefold() for t in a.topics}) == len(a.topics)
     assert all(is_http_url(i.url) for i in a.images)
@@ -134,10 +140,24 @@ def check_outcome(raw: bytes, path: str = "fuzz/record.md") -> Article | RecordE
 # -- strategies ------------------------------------------------------------------
 
 _scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=40), st.sampled_from(["", " ", "javascript:alert(1)", "2020-02-30",
-                                           "9" * 5000, "https://", "http://[::1", "null"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "javascript:alert(1)",
+            "2020-02-30",
+            "9" * 5000,
+            "https://",
+            "http://[::1",
+            "null",
+        ]
+    ),
+)
 wrong_value = st.recursive(
     _scalar,
     lambda inner: st.one_of(
@@ -145,14 +165,19 @@ wrong_value = st.recursive(
     ),
     max_leaves=12,
 )
-KEY_PATHS: list[tuple[Any, ...]] = [
-    (k,) for k in SEED_FRONT
-] + [
-    ("provider", "name"), ("provider", "domain"), ("provider", "images"),
-    ("images", 0, "url"), ("images", 0, "width"), ("related", 0, "title"),
-    ("related", 0, "webUrl"), ("related", 0, "publishedDateTime"), ("related", 0, "provider"),
-    ("related", 1, "images"), ("topics", 0),
-]  # fmt: skip
+KEY_PATHS: list[tuple[Any, ...]] = [(k,) for k in SEED_FRONT] + [
+    ("provider", "name"),
+    ("provider", "domain"),
+    ("provider", "images"),
+    ("images", 0, "url"),
+    ("images", 0, "width"),
+    ("related", 0, "title"),
+    ("related", 0, "webUrl"),
+    ("related", 0, "publishedDateTime"),
+    ("related", 0, "provider"),
+    ("related", 1, "images"),
+    ("topics", 0),
+]
 
 
 def _set(doc: Any, path: tuple[Any, ...], value: Any, delete: bool) -> None:
@@ -193,8 +218,11 @@ def _text_mutation(kind: str, text: str, data: st.DataObject) -> str | bytes:
 
     if kind == "duplicate":
         key = data.draw(st.sampled_from(["title", "webUrl", "topics", "related", "provider"]))
-        value = data.draw(st.sampled_from(["'Second title'", "https://dup.example.com/x", "[]",
-                                           "{}", "null", "7"]))  # fmt: skip
+        value = data.draw(
+            st.sampled_from(
+                ["'Second title'", "https://dup.example.com/x", "[]", "{}", "null", "7"]
+            )
+        )
         return "\n".join([*lines[:close], f"{key}: {value}", *lines[close:]])
     if kind == "tag":
         tag = data.draw(st.sampled_from(_dangerous_tags()))
@@ -233,7 +261,9 @@ def _text_mutation(kind: str, text: str, data: st.DataObject) -> str | bytes:
     if kind == "tabs":
         return text.replace("  ", "\t")
     if kind == "control":
-        ch = data.draw(st.sampled_from(["\x01", "\x07", "\x1b", "\x7f", "\u2028", "\ufffe", "\x85"]))
+        ch = data.draw(
+            st.sampled_from(["\x01", "\x07", "\x1b", "\x7f", "\u2028", "\ufffe", "\x85"])
+        )
         at = data.draw(st.integers(0, len(text)))
         return text[:at] + ch + text[at:]
     raw = text.encode("utf-8")
@@ -241,8 +271,11 @@ def _text_mutation(kind: str, text: str, data: st.DataObject) -> str | bytes:
     if kind == "nul":
         return raw[:at] + b"\x00" + raw[at:]
     if kind == "bad_utf8":
-        junk = data.draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80",
-                                          b"\xc0\xaf", b"\xe9t\xe9"]))  # fmt: skip
+        junk = data.draw(
+            st.sampled_from(
+                [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80", b"\xc0\xaf", b"\xe9t\xe9"]
+            )
+        )
         return raw[:at] + junk + raw[at:]
     if kind == "truncate":
         return raw[:at]
@@ -254,9 +287,28 @@ def _text_mutation(kind: str, text: str, data: st.DataObject) -> str | bytes:
     raise AssertionError(kind)
 
 
-TEXT_MUTATIONS = ["duplicate", "tag", "directive", "bomb", "few_aliases", "deep", "huge", "flood",
-                  "bom", "crlf", "cr", "no_close", "no_open", "indent", "tabs", "control", "nul",
-                  "bad_utf8", "truncate", "flip"]  # fmt: skip
+TEXT_MUTATIONS = [
+    "duplicate",
+    "tag",
+    "directive",
+    "bomb",
+    "few_aliases",
+    "deep",
+    "huge",
+    "flood",
+    "bom",
+    "crlf",
+    "cr",
+    "no_close",
+    "no_open",
+    "indent",
+    "tabs",
+    "control",
+    "nul",
+    "bad_utf8",
+    "truncate",
+    "flip",
+]
 
 
 def mutated_seed(data: st.DataObject) -> bytes:
@@ -269,8 +321,9 @@ def mutated_seed(data: st.DataObject) -> bytes:
     dumped = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=200)
     text = f"---\n{dumped}---\n\nBody text.\n"
     out: str | bytes = text
-    for kind in data.draw(st.lists(st.sampled_from(TEXT_MUTATIONS), min_size=1, max_size=3),
-                          label="text mutations"):  # fmt: skip
+    for kind in data.draw(
+        st.lists(st.sampled_from(TEXT_MUTATIONS), min_size=1, max_size=3), label="text mutations"
+    ):
         if isinstance(out, bytes):
             try:
                 out = out.decode("utf-8")
@@ -291,8 +344,22 @@ def test_mutated_seed_is_rejected_with_reason_or_loads_clean(data: st.DataObject
     event(f"rejected: {kind}" if kind else "loaded")  # --hypothesis-show-statistics shows the mix
 
 
-KNOWN_KEYS = ["title", "webUrl", "originalUrl", "excerpt", "publishedDateTime", "quality", "heat",
-              "published", "provider", "topics", "images", "related", "ampWebUrl", "secured"]  # fmt: skip
+KNOWN_KEYS = [
+    "title",
+    "webUrl",
+    "originalUrl",
+    "excerpt",
+    "publishedDateTime",
+    "quality",
+    "heat",
+    "published",
+    "provider",
+    "topics",
+    "images",
+    "related",
+    "ampWebUrl",
+    "secured",
+]
 
 
 @FUZZ
@@ -324,8 +391,14 @@ def test_random_bytes_between_fences_never_crash(body: bytes) -> None:
 def _good_pair(folder: Path) -> list[str]:
     urls = [f"https://good.example.com/story-{i}" for i in (1, 2)]
     for i, url in enumerate(urls, 1):
-        write_record(folder, f"good-{i}.md", title=f"Good story {i}", webUrl=url,
-                     topics=["Widgets"], excerpt="Fine.")  # fmt: skip
+        write_record(
+            folder,
+            f"good-{i}.md",
+            title=f"Good story {i}",
+            webUrl=url,
+            topics=["Widgets"],
+            excerpt="Fine.",
+        )
     return urls
 
 
@@ -358,8 +431,11 @@ def test_bad_file_beside_good_ones_in_a_real_load(data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("tag", _dangerous_tags())
 def test_yaml_tags_refused_and_never_executed(tag: str) -> None:
-    for line in (f"title: {tag}", f"title: x\nwebUrl: https://a.example.com/x\nextra: {tag}",
-                 f"title: x\nwebUrl: https://a.example.com/x\nlist:\n  - {tag}"):  # fmt: skip
+    for line in (
+        f"title: {tag}",
+        f"title: x\nwebUrl: https://a.example.com/x\nextra: {tag}",
+        f"title: x\nwebUrl: https://a.example.com/x\nlist:\n  - {tag}",
+    ):
         outcome = check_outcome(f"---\n{line}\n---\n".encode())
         assert isinstance(outcome, RecordError) and "tag" in outcome.reason.lower()
     assert not SENTINEL.exists()
@@ -398,8 +474,14 @@ def test_aliases_within_the_cap_are_shared_not_copied() -> None:
     assert peak < 20 * 1024 * 1024, f"{peak:,} bytes for {len(raw):,}"
 
 
-@pytest.mark.parametrize("flood", ["[" + "1," * 400_000 + "1]", "[" + "[]," * 300_000 + "[]]",
-                                   "\n" + "".join(f"  k{i}: v\n" for i in range(60_000))])  # fmt: skip
+@pytest.mark.parametrize(
+    "flood",
+    [
+        "[" + "1," * 400_000 + "1]",
+        "[" + "[]," * 300_000 + "[]]",
+        "\n" + "".join(f"  k{i}: v\n" for i in range(60_000)),
+    ],
+)
 def test_node_flood_refused_within_memory(flood: str) -> None:
     raw = f"---\ntitle: x\nwebUrl: https://a.example.com/x\nflood: {flood}\n---\n".encode()
     assert len(raw) <= CAP
@@ -432,9 +514,17 @@ def test_deep_nesting_loads_or_is_refused(depth: int, mapping: bool) -> None:
         ("fences-only", b"---\n---\n", "empty"),
         ("a-list", b"---\n- a\n- b\n---\n", "not a mapping"),
         ("bad-date", SEED_BYTES.replace(b"2020-06-09T01:08:00Z", b"2020-02-30", 1), None),
-        ("tz-99", SEED_BYTES.replace(b"2020-06-09T01:08:00Z", b"2020-06-09T01:08:00+99:00", 1), None),
+        (
+            "tz-99",
+            SEED_BYTES.replace(b"2020-06-09T01:08:00Z", b"2020-06-09T01:08:00+99:00", 1),
+            None,
+        ),
         ("huge-int", SEED_BYTES.replace(b"quality: 89", b"quality: " + b"9" * 5000, 1), None),
-        ("duplicate-title", SEED_BYTES.replace(b"\ncategory:", b"\ntitle: 'Dup'\ncategory:", 1), None),
+        (
+            "duplicate-title",
+            SEED_BYTES.replace(b"\ncategory:", b"\ntitle: 'Dup'\ncategory:", 1),
+            None,
+        ),
     ],
 )
 def test_named_encoding_and_structure_cases(name: str, raw: bytes, reason: str | None) -> None:
@@ -479,8 +569,12 @@ async def test_size_cap_is_exact(tmp_path: Path) -> None:
 async def test_hostile_folder_loads_the_good_and_names_the_bad(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     urls = _good_pair(folder)
-    write_record(folder / "nested.md", "inside.md", title="Inside a folder named like a record",
-                 webUrl="https://good.example.com/inside")  # fmt: skip
+    write_record(
+        folder / "nested.md",
+        "inside.md",
+        title="Inside a folder named like a record",
+        webUrl="https://good.example.com/inside",
+    )
     urls.append("https://good.example.com/inside")
     (folder / "sub").mkdir()
     (folder / "sub" / "up").symlink_to("..")  # folder loop
@@ -491,7 +585,9 @@ async def test_hostile_folder_loads_the_good_and_names_the_bad(tmp_path: Path) -
     os.mkfifo(folder / "fifo.md")  # opening it would block forever
     # A regular file that cannot be read, even by root (reading address 0 is EIO).
     (folder / "unreadable.md").symlink_to("/proc/self/mem")
-    write_raw(folder, "tag.md", f"---\ntitle: !!python/object/apply:os.system ['touch {SENTINEL}']\n---\n")
+    write_raw(
+        folder, "tag.md", f"---\ntitle: !!python/object/apply:os.system ['touch {SENTINEL}']\n---\n"
+    )
     write_raw(folder, "binary.md", b"\x89PNG\r\n\x1a\n\x00\x00")
     write_raw(folder, "big.md", b"---\ntitle: x\n" + b"y" * (CAP + 1))
     async with await Store.open(tmp_path / "s.db") as store:
@@ -539,10 +635,14 @@ def test_process_workers_survive_hostile_files(tmp_path: Path) -> None:
     """≥400 files go to worker processes: a hostile one must not break the pool."""
     folder = tmp_path / "articles"
     for i in range(420):
-        write_record(folder, f"s{i:03d}.md", title=f"Story {i}", webUrl=f"https://w.example.com/{i}")
+        write_record(
+            folder, f"s{i:03d}.md", title=f"Story {i}", webUrl=f"https://w.example.com/{i}"
+        )
     write_raw(folder, "flood.md", "---\ntitle: x\nflood: [" + "1," * 200_000 + "1]\n---\n")
     write_raw(folder, "bomb.md", f"---\ntitle: x\nwebUrl: https://a.example.com/b\n{BOMB}\n---\n")
-    write_raw(folder, "tag.md", f"---\ntitle: !!python/object/apply:os.system ['touch {SENTINEL}']\n---\n")
+    write_raw(
+        folder, "tag.md", f"---\ntitle: !!python/object/apply:os.system ['touch {SENTINEL}']\n---\n"
+    )
 
     async def go() -> Any:
         async with await Store.open(tmp_path / "s.db") as store:
@@ -557,9 +657,13 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "DISCORD_"))}
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], cwd=cwd, env=env, capture_output=True,
-        text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "bot.cli.main", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_load_names_each_rejection_and_exits_3_then_2(tmp_path: Path) -> None:

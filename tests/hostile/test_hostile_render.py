@@ -36,25 +36,88 @@ FUZZ = settings(
 )
 
 ATTACKS = [
-    "@everyone", "@here", "@EveryOne's", "@\u200beveryone", "<@123>", "<@!123>", "<@&456>",
-    "<#789>", "</news:1>", "<t:0:R>", "<a:pwn:1>", "[x](javascript:alert(1))",
-    "[click](https://evil.example/phish)", "![i](data:image/png;base64,AAAA)",
-    "[[a](b)](javascript:c)", "[x]( javascript:alert(1) )", "[x](<javascript:alert(1)>)",
-    "```", "```js\nalert(1)\n```", "||spoiler||", "||", "**bold**", "__under__", "~~gone~~",
-    "*", "_", "`code`", "> quote", ">>> all", "# heading", "## h2", "-# small", "- item",
-    "1. item", "\\", "\\*", "\u200b", "\u200d", "\u202e", "\u2066", "\ufeff", "\u00ad", "\u2028",
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>",
-    "vbscript:msgbox", "file:///etc/passwd", "\n", "\r\n", "\t", "\x00", "\x1b[2J", "🔥",
-    "e\u0301\u0301", "https://ok.example.com/a_b*c", "<script>", "&lt;b&gt;",
-]  # fmt: skip
+    "@everyone",
+    "@here",
+    "@EveryOne's",
+    "@\u200beveryone",
+    "<@123>",
+    "<@!123>",
+    "<@&456>",
+    "<#789>",
+    "</news:1>",
+    "<t:0:R>",
+    "<a:pwn:1>",
+    "[x](javascript:alert(1))",
+    "[click](https://evil.example/phish)",
+    "![i](data:image/png;base64,AAAA)",
+    "[[a](b)](javascript:c)",
+    "[x]( javascript:alert(1) )",
+    "[x](<javascript:alert(1)>)",
+    "```",
+    "```js\nalert(1)\n```",
+    "||spoiler||",
+    "||",
+    "**bold**",
+    "__under__",
+    "~~gone~~",
+    "*",
+    "_",
+    "`code`",
+    "> quote",
+    ">>> all",
+    "# heading",
+    "## h2",
+    "-# small",
+    "- item",
+    "1. item",
+    "\\",
+    "\\*",
+    "\u200b",
+    "\u200d",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\u00ad",
+    "\u2028",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox",
+    "file:///etc/passwd",
+    "\n",
+    "\r\n",
+    "\t",
+    "\x00",
+    "\x1b[2J",
+    "🔥",
+    "e\u0301\u0301",
+    "https://ok.example.com/a_b*c",
+    "<script>",
+    "&lt;b&gt;",
+]
 URLS = [
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "javascript://x.com/%0aalert(1)",
-    "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "file:///etc/passwd", "ftp://x.example/y",
-    "//evil.example/x", "https://ok.example.com/a", "https://ok.example.com/a?x=javascript:alert(1)",
-    "https://ok.example.com/(a)[b]<c>\"d\"", "https://ok.example.com/a)](javascript:alert(1)",
-    "http://x", "https://" + "a" * 3000 + ".com", "https://ok.example.com/" + "p" * 600,
-    "https://ex ample.com", "https://a.example/\u202e", "https://@/", "", "https://[::1",
-]  # fmt: skip
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "javascript://x.com/%0aalert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "vbscript:x",
+    "file:///etc/passwd",
+    "ftp://x.example/y",
+    "//evil.example/x",
+    "https://ok.example.com/a",
+    "https://ok.example.com/a?x=javascript:alert(1)",
+    'https://ok.example.com/(a)[b]<c>"d"',
+    "https://ok.example.com/a)](javascript:alert(1)",
+    "http://x",
+    "https://" + "a" * 3000 + ".com",
+    "https://ok.example.com/" + "p" * 600,
+    "https://ex ample.com",
+    "https://a.example/\u202e",
+    "https://@/",
+    "",
+    "https://[::1",
+]
 
 piece = st.one_of(st.sampled_from(ATTACKS), st.text(max_size=12))
 hostile = st.lists(piece, max_size=8).flatmap(
@@ -72,7 +135,9 @@ def articles(draw: st.DrawFn) -> Article:
     def provider() -> Provider | None:
         if draw(st.booleans()):
             return None
-        return Provider(name=draw(text) or "p", domain=draw(st.one_of(text, st.just("ok.example.com"))))
+        return Provider(
+            name=draw(text) or "p", domain=draw(st.one_of(text, st.just("ok.example.com")))
+        )
 
     def images() -> tuple[Image, ...]:
         return tuple(
@@ -82,8 +147,12 @@ def articles(draw: st.DrawFn) -> Article:
 
     related = tuple(
         Related(
-            title=draw(hostile) or "r", url=draw(url), excerpt=draw(hostile),
-            published=draw(when), provider=provider(), images=images(),
+            title=draw(hostile) or "r",
+            url=draw(url),
+            excerpt=draw(hostile),
+            published=draw(when),
+            provider=provider(),
+            images=images(),
         )
         for _ in range(draw(st.integers(0, 4)))
     )
@@ -108,7 +177,9 @@ def articles(draw: st.DrawFn) -> Article:
 # (`<t:…>` timestamps are left out: harmless, and the list embeds use them on purpose.)
 _MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d|<#\d|</[\w-]+:\d|<a?:\w+:\d", re.I)
 _SCHEME = re.compile(r"(javascript|vbscript|data|file)\s*:", re.I)
-_HIDDEN = re.compile("[\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_HIDDEN = re.compile(
+    "[\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _OUR_LINK = re.compile(r"\]\((https?://[^()\s]*)\)")
 _BARE_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"'\]\s)]")
 
@@ -130,8 +201,13 @@ def _texts(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def _urls(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if "url" in d:
         yield "url", d["url"]
-    for key, sub in (("author", "url"), ("author", "icon_url"), ("footer", "icon_url"),
-                     ("thumbnail", "url"), ("image", "url")):  # fmt: skip
+    for key, sub in (
+        ("author", "url"),
+        ("author", "icon_url"),
+        ("footer", "icon_url"),
+        ("thumbnail", "url"),
+        ("image", "url"),
+    ):
         if d.get(key) and sub in d[key]:
             yield f"{key}.{sub}", d[key][sub]
 
@@ -152,8 +228,9 @@ def unescaped_markdown(text: str) -> str:
     return "".join(out)
 
 
-def check_inert(embeds: list[discord.Embed], *, buttons: list[discord.ui.Button] = (),
-                our_bold: bool = False) -> None:  # fmt: skip
+def check_inert(
+    embeds: list[discord.Embed], *, buttons: list[discord.ui.Button] = (), our_bold: bool = False
+) -> None:
     """Within every Discord limit, nothing pings, no script URL, nothing hidden or breaking out."""
     body: dict[str, Any] = {
         "embeds": [e.to_dict() for e in embeds],
@@ -188,7 +265,10 @@ def check_inert(embeds: list[discord.Embed], *, buttons: list[discord.ui.Button]
                 assert marks == "", (where, marks, value[:300])
                 for line in value.split("\n"):
                     stripped = line.lstrip()
-                    assert not re.match(r"(>|#{1,3}\s|-#\s|[-+]\s|\d+[.)]\s)", stripped), (where, line)
+                    assert not re.match(r"(>|#{1,3}\s|-#\s|[-+]\s|\d+[.)]\s)", stripped), (
+                        where,
+                        line,
+                    )
     for comp in body.get("components", []):
         for b in comp["components"]:
             assert b["style"] == 5 and render.safe_url(b["url"], max_len=512) == b["url"]
@@ -200,9 +280,15 @@ def check_inert(embeds: list[discord.Embed], *, buttons: list[discord.ui.Button]
 
 @FUZZ
 @given(articles(), st.lists(articles(), max_size=2))
-def test_story_embed_and_buttons_are_inert_and_within_limits(a: Article, also: list[Article]) -> None:
-    embed = render.story_embed(a, also=also, stored_urls={r.url for r in a.related[:2]},
-                               footer="Result 1 of 3 · " + a.title[:50])  # fmt: skip
+def test_story_embed_and_buttons_are_inert_and_within_limits(
+    a: Article, also: list[Article]
+) -> None:
+    embed = render.story_embed(
+        a,
+        also=also,
+        stored_urls={r.url for r in a.related[:2]},
+        footer="Result 1 of 3 · " + a.title[:50],
+    )
     check_inert([embed], buttons=render.story_buttons(a))
     title = embed.to_dict().get("title", "")
     assert len(title) <= 256
@@ -212,7 +298,9 @@ def test_story_embed_and_buttons_are_inert_and_within_limits(a: Article, also: l
 
 @FUZZ
 @given(st.lists(articles(), min_size=1, max_size=4), text)
-def test_lists_alerts_and_no_match_are_inert_and_within_limits(items: list[Article], q: str) -> None:
+def test_lists_alerts_and_no_match_are_inert_and_within_limits(
+    items: list[Article], q: str
+) -> None:
     check_inert([render.latest_embed(items, title=q or "Latest")], our_bold=True)
     check_inert([render.latest_embed(items, title="Latest", relative=True)], our_bold=True)
     check_inert(render.alert_embeds(items, topic=q))
@@ -241,7 +329,8 @@ def _attack_article(**changes: Any) -> Article:
         related=(
             Related(title="<@&456> [r](javascript:alert(1))", url="javascript:alert(1)"),
             Related(
-                title="||hidden|| @everyone", url="https://other.example.com/r",
+                title="||hidden|| @everyone",
+                url="https://other.example.com/r",
                 provider=Provider(name="```", domain="x"),
             ),
         ),
@@ -272,7 +361,9 @@ def test_very_long_title_and_excerpt_fit(size: int) -> None:
     assert not d["title"][:-1].endswith(" ")  # cut at a word boundary, not mid-space
 
 
-@pytest.mark.parametrize("bad", ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "ftp://x/y"])
+@pytest.mark.parametrize(
+    "bad", ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "ftp://x/y"]
+)
 def test_script_urls_in_a_record_never_load_or_render(bad: str) -> None:
     # As the story's own URL the record is refused…
     with pytest.raises(RecordError, match="http"):
@@ -280,11 +371,16 @@ def test_script_urls_in_a_record_never_load_or_render(bad: str) -> None:
     # …elsewhere the field is dropped with a warning and the story loads.
     a = parse_text(
         record_text(
-            title="Attack", ampWebUrl=bad, images=[{"url": bad}],
-            related=[{"title": "r", "webUrl": bad}, {"title": "ok", "webUrl": "https://ok.example.com/"}],
+            title="Attack",
+            ampWebUrl=bad,
+            images=[{"url": bad}],
+            related=[
+                {"title": "r", "webUrl": bad},
+                {"title": "ok", "webUrl": "https://ok.example.com/"},
+            ],
         ),
         "attack.md",
-    )  # fmt: skip
+    )
     assert a.amp_url is None and a.images == () and [r.title for r in a.related] == ["ok"]
     assert len(a.warnings) == 3
     check_inert([render.story_embed(a)], buttons=render.story_buttons(a))
@@ -323,10 +419,18 @@ def _hostile_record(folder: Path) -> None:
         publishedDateTime="2024-05-01T10:00:00Z",
         topics=["@everyone", "Quokkas"],
         provider={"name": "<@&456> Evil Press", "domain": "evil.example"},
-        images=[{"url": "javascript:alert(1)"}, {"url": "https://img.example.com/q.png", "width": 800}],
-        related=[{"title": "||x|| @here", "webUrl": "https://other.example.com/q",
-                  "provider": {"name": "@everyone", "domain": "o.example"}}],
-    )  # fmt: skip
+        images=[
+            {"url": "javascript:alert(1)"},
+            {"url": "https://img.example.com/q.png", "width": 800},
+        ],
+        related=[
+            {
+                "title": "||x|| @here",
+                "webUrl": "https://other.example.com/q",
+                "provider": {"name": "@everyone", "domain": "o.example"},
+            }
+        ],
+    )
     (folder / "hostile.md").write_text(text, encoding="utf-8")
 
 

@@ -50,21 +50,41 @@ def _no_env() -> dict[str, str]:
 def test_settings_repr_and_str_hide_the_token() -> None:
     settings = Settings.from_env({"DISCORD_TOKEN": TOKEN}, dotenv=False)
     assert settings.token == TOKEN  # it is there…
-    for shown in (repr(settings), str(settings), f"{settings!r}", f"{[settings]}",
-                  repr(dataclasses.replace(settings, db_path=Path("x.db")))):  # fmt: skip
+    for shown in (
+        repr(settings),
+        str(settings),
+        f"{settings!r}",
+        f"{[settings]}",
+        repr(dataclasses.replace(settings, db_path=Path("x.db"))),
+    ):
         assert_secret_absent(shown, "repr(Settings)")  # …and never shown
         assert "token=<set>" in shown
 
 
 @pytest.mark.parametrize(
     "bad",
-    [{"NEWSBOT_LOG_LEVEL": "LOUD"}, {"NEWSBOT_MAX_RECORD_BYTES": "big"}, {"NEWSBOT_DEV_GUILD": "x"},
-     {"NEWSBOT_ADMIN_IDS": "1,two"}, {"NEWSBOT_RESCAN_SECONDS": "soon"},
-     {"NEWSBOT_MAX_QUERY_CHARS": "1"}]
+    [
+        {"NEWSBOT_LOG_LEVEL": "LOUD"},
+        {"NEWSBOT_MAX_RECORD_BYTES": "big"},
+        {"NEWSBOT_DEV_GUILD": "x"},
+        {"NEWSBOT_ADMIN_IDS": "1,two"},
+        {"NEWSBOT_RESCAN_SECONDS": "soon"},
+        {"NEWSBOT_MAX_QUERY_CHARS": "1"},
+    ]
     # The token pasted into the wrong variable: the error about it must not echo it.
-    + [{var: TOKEN} for var in ("NEWSBOT_LOG_LEVEL", "NEWSBOT_MAX_RECORD_BYTES", "NEWSBOT_DEV_GUILD",
-                                "NEWSBOT_ADMIN_IDS", "NEWSBOT_RESCAN_SECONDS", "NEWSBOT_ALERT_MAX_AGE",
-                                "NEWSBOT_MAX_SUBS_PER_USER", "NEWSBOT_PAGE_TIMEOUT")],
+    + [
+        {var: TOKEN}
+        for var in (
+            "NEWSBOT_LOG_LEVEL",
+            "NEWSBOT_MAX_RECORD_BYTES",
+            "NEWSBOT_DEV_GUILD",
+            "NEWSBOT_ADMIN_IDS",
+            "NEWSBOT_RESCAN_SECONDS",
+            "NEWSBOT_ALERT_MAX_AGE",
+            "NEWSBOT_MAX_SUBS_PER_USER",
+            "NEWSBOT_PAGE_TIMEOUT",
+        )
+    ],
 )
 def test_configuration_errors_do_not_quote_the_token(bad: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as err:
@@ -76,8 +96,14 @@ def test_configuration_errors_do_not_quote_the_token(bad: dict[str, str]) -> Non
 def test_token_in_the_wrong_variable_is_not_echoed(tmp_path: Path) -> None:
     """A token pasted into the wrong variable shows up in its error: it must not."""
     env = {**_no_env(), "NEWSBOT_DEV_GUILD": TOKEN, "NEWSBOT_ADMIN_IDS": TOKEN}
-    done = subprocess.run([sys.executable, "-m", "bot.cli.main", "stats"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "stats"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "configuration error" in done.stderr
     assert_secret_absent(done.stdout + done.stderr, "the configuration error output")
 
@@ -88,8 +114,13 @@ def test_dotenv_is_ignored_by_git_and_the_example_holds_no_token() -> None:
         pytest.skip("git is not installed")
     ignored = subprocess.run([git, "check-ignore", "-q", ".env"], cwd=PROJECT_ROOT, timeout=30)
     assert ignored.returncode == 0, ".env is not ignored by git"
-    tracked = subprocess.run([git, "ls-files", "--", ".env"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=30)  # fmt: skip
+    tracked = subprocess.run(
+        [git, "ls-files", "--", ".env"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert tracked.stdout.strip() == "", ".env is committed"
     example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     for line in example.splitlines():
@@ -101,7 +132,10 @@ def test_dotenv_is_ignored_by_git_and_the_example_holds_no_token() -> None:
 
 
 async def test_a_busy_bot_never_logs_the_token(
-    standin: StandIn, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    standin: StandIn,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     standin.expected_token = TOKEN  # a wrong token would be refused: this one is really used
     data = tmp_path / "articles"
@@ -146,18 +180,32 @@ async def test_a_busy_bot_never_logs_the_token(
 # -- the real command line, in a process -------------------------------------------------
 
 
-async def _newsbot(standin: StandIn, tmp_path: Path, *args: str, token: str = TOKEN,
-                   until: Any = None) -> tuple[int, str]:  # fmt: skip
+async def _newsbot(
+    standin: StandIn, tmp_path: Path, *args: str, token: str = TOKEN, until: Any = None
+) -> tuple[int, str]:
     data = tmp_path / "articles"
     if not data.exists():
         shutil.copytree(DATA_DIR, data)
-    env = {**_no_env(), "DISCORD_TOKEN": token, "NEWSBOT_DB": str(tmp_path / "run.db"),
-           "NEWSBOT_DATA_DIR": str(data), "NEWSBOT_RESCAN_SECONDS": "0",
-           "NEWSBOT_LOG_LEVEL": "DEBUG"}  # fmt: skip
+    env = {
+        **_no_env(),
+        "DISCORD_TOKEN": token,
+        "NEWSBOT_DB": str(tmp_path / "run.db"),
+        "NEWSBOT_DATA_DIR": str(data),
+        "NEWSBOT_RESCAN_SECONDS": "0",
+        "NEWSBOT_LOG_LEVEL": "DEBUG",
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), "newsbot", standin.api_base, standin.gateway_url, *args,
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        str(WORKER),
+        "newsbot",
+        standin.api_base,
+        standin.gateway_url,
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     assert proc.stdout is not None
     # Read all along: DEBUG logs fill a pipe's buffer in a moment, and a writer
     # blocked on a full pipe would look like a hung bot.

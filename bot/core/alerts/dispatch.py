@@ -45,9 +45,14 @@ from bot.core.store.sqlite import Store
 log = logging.getLogger(__name__)
 
 ErrorKind = Literal[
-    "rate_limited", "server_error", "timeout", "forbidden", "unknown_target", "dm_closed",
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "forbidden",
+    "unknown_target",
+    "dm_closed",
     "bad_request",
-]  # fmt: skip
+]
 MAX_BATCH = 10  # Discord's embeds per message
 
 
@@ -438,8 +443,9 @@ class Dispatcher:
             return rows
         skip = [r for r in free if r.article_id in done]
         for r in skip:
-            await alerts.mark_sent_in(conn, [r.row_id], message_id=done[r.article_id],
-                                      now=self.clock())  # fmt: skip
+            await alerts.mark_sent_in(
+                conn, [r.row_id], message_id=done[r.article_id], now=self.clock()
+            )
         skipped = {r.row_id for r in skip}
         return [r for r in rows if r.row_id not in skipped]
 
@@ -471,8 +477,9 @@ class Dispatcher:
             await alerts.mark_failed(self.store, rest, error="the sender accepted none of it")
             self.stats.failed += len(rest)
             return
-        await alerts.mark_sent(self.store, sent, message_id=result.message_id,
-                               now=self.clock(), release_ids=rest)  # fmt: skip
+        await alerts.mark_sent(
+            self.store, sent, message_id=result.message_id, now=self.clock(), release_ids=rest
+        )
         self.stats.messages += 1
         self.stats.alerts_sent += len(sent)
 
@@ -488,19 +495,26 @@ class Dispatcher:
             wait = max(0.05, exc.retry_after if exc.retry_after is not None else 1.0)
             self.pacer.block(key, wait)
             log.warning("alerts to %s rate limited; retrying in %.2f s", key, wait)
-            await alerts.defer(self.store, batch.row_ids, until=now + wait,
-                               attempts=batch.attempts, error=what)  # fmt: skip
+            await alerts.defer(
+                self.store, batch.row_ids, until=now + wait, attempts=batch.attempts, error=what
+            )
             return
         if exc.kind in ("server_error", "timeout"):
             attempts = batch.attempts + 1
             if attempts >= self.max_attempts:
-                log.warning("alerts to %s: %s after %d attempts; parked for %.0f s (kept)",
-                            key, exc.kind, attempts, self.park)  # fmt: skip
+                log.warning(
+                    "alerts to %s: %s after %d attempts; parked for %.0f s (kept)",
+                    key,
+                    exc.kind,
+                    attempts,
+                    self.park,
+                )
                 until, attempts = now + self.park, 0
             else:
                 until = now + self._backoff(attempts)
-            await alerts.defer(self.store, batch.row_ids, until=until, attempts=attempts,
-                               error=what)  # fmt: skip
+            await alerts.defer(
+                self.store, batch.row_ids, until=until, attempts=attempts, error=what
+            )
             return
         if exc.kind in ("forbidden", "unknown_target", "dm_closed"):
             status, reason = self._status_for(target, exc)
@@ -521,17 +535,21 @@ class Dispatcher:
             for r in batch.rows:
                 by_story.setdefault(r.article_id, []).append(r.row_id)
             await alerts.reclaim_each(self.store, [by_story[a] for a in stories])
-            log.warning("alerts to %s: digest refused (%s); sending its %d alerts one by one",
-                        key, exc.message, len(stories))  # fmt: skip
+            log.warning(
+                "alerts to %s: digest refused (%s); sending its %d alerts one by one",
+                key,
+                exc.message,
+                len(stories),
+            )
             return
         await alerts.mark_failed(self.store, batch.row_ids, error=what)
         self.stats.failed += len(batch.row_ids)
         log.warning("alert to %s refused by Discord (%s); marked failed", key, exc.message)
 
     @staticmethod
-    def _status_for(target: Target, exc: DeliveryError) -> tuple[
-        Literal["paused", "disabled"], str
-    ]:  # fmt: skip
+    def _status_for(
+        target: Target, exc: DeliveryError
+    ) -> tuple[Literal["paused", "disabled"], str]:
         if exc.kind == "unknown_target":
             what = "channel" if target.kind == "channel" else "user"
             return "disabled", f"the {what} no longer exists (Discord error {exc.code or 404})"

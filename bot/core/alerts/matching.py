@@ -240,9 +240,13 @@ async def match_articles(
     # INSERT … SELECT the latter was seen to over-count (45 for 41 rows).
     cur = await conn.execute(
         _MATCH_SQL,
-        {"now": now, "ids": json.dumps(list(article_ids)), "oldest": now - max_age,
-         "newest": now + FUTURE_SLACK},
-    )  # fmt: skip
+        {
+            "now": now,
+            "ids": json.dumps(list(article_ids)),
+            "oldest": now - max_age,
+            "newest": now + FUTURE_SLACK,
+        },
+    )
     written = max(cur.rowcount, 0)
     await cur.close()
     rules = await active_rules(conn, with_keywords=True)

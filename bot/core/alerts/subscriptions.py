@@ -141,9 +141,13 @@ async def _count(conn: aiosqlite.Connection, sql: str, args: Sequence[object]) -
 
 
 async def _check_limits(
-    conn: aiosqlite.Connection, *, guild_id: int | None, channel_id: int | None, user_id: int,
+    conn: aiosqlite.Connection,
+    *,
+    guild_id: int | None,
+    channel_id: int | None,
+    user_id: int,
     limits: Limits,
-) -> None:  # fmt: skip
+) -> None:
     # Disabled subscriptions (their channel is gone) do not count: they can never
     # send again, and a deleted channel must not use up a server's quota.
     if channel_id is not None:
@@ -204,8 +208,9 @@ async def subscribe(
                     existing,
                 )
             if existing.status == "disabled":
-                await _check_limits(conn, guild_id=guild_id, channel_id=channel_id,
-                                    user_id=user_id, limits=limits)  # fmt: skip
+                await _check_limits(
+                    conn, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
+                )
             await conn.execute(
                 "UPDATE subscriptions SET status = 'active', status_reason = NULL WHERE id = ?",
                 (existing.id,),
@@ -213,8 +218,9 @@ async def subscribe(
             resumed = await _one(conn, "WHERE id = ?", (existing.id,))
             assert resumed is not None
             return resumed, "resumed"
-        await _check_limits(conn, guild_id=guild_id, channel_id=channel_id, user_id=user_id,
-                            limits=limits)  # fmt: skip
+        await _check_limits(
+            conn, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
+        )
         created = time.time() if now is None else now
         cur = await conn.execute(
             "INSERT INTO subscriptions (guild_id, channel_id, user_id, target, topic_key, topic, "
@@ -270,9 +276,10 @@ async def removable(
     out = await personal(store, user_id)
     if guild_id is not None:
         out += [
-            s for s in await for_guild(store, guild_id)
+            s
+            for s in await for_guild(store, guild_id)
             if may_remove(s, user_id=user_id, may_manage_channel=may_manage_channel)
-        ]  # fmt: skip
+        ]
     return out
 
 

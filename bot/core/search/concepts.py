@@ -84,7 +84,9 @@ def _related(index: Index, wn: WordNet | None, lemma: str) -> list[tuple[str, fl
     return list(seen.items())[:SYNONYM_ALTS]
 
 
-def build_concepts(index: Index, parsed: Parsed, wn: WordNet | None) -> tuple[list[Concept], dict[str, str]]:
+def build_concepts(
+    index: Index, parsed: Parsed, wn: WordNet | None
+) -> tuple[list[Concept], dict[str, str]]:
     vocab = index.vocab
     is_word = wn.is_word if wn is not None else None
     corrected: dict[str, str] = {}
@@ -110,8 +112,10 @@ def build_concepts(index: Index, parsed: Parsed, wn: WordNet | None) -> tuple[li
                 core = vocab.family(fix)
                 _add(c, vocab, core, 0.9)
                 c.core.extend(core)
-            elif is_word is not None and len(term) >= 5 and (
-                near := vocab.correct(term, max_edits=1)
+            elif (
+                is_word is not None
+                and len(term) >= 5
+                and (near := vocab.correct(term, max_edits=1))
             ):
                 # A real word the store lacks may still be a slip for a name it
                 # has ('gravity' → Gravyty): worth a little, never a correction.
@@ -213,8 +217,11 @@ def _derived(index: Index, term: str) -> list[tuple[str, float]]:
     key = derivational_root(term)
     if len(key) < 4 or key == term:
         return []
-    return [(w, DERIVED) for w in index.vocab.with_prefix(key, limit=12)
-            if w != term and derivational_root(w) == key]
+    return [
+        (w, DERIVED)
+        for w in index.vocab.with_prefix(key, limit=12)
+        if w != term and derivational_root(w) == key
+    ]
 
 
 def _add_related(c: Concept, index: Index, related: list[tuple[str, float]]) -> None:
@@ -223,7 +230,9 @@ def _add_related(c: Concept, index: Index, related: list[tuple[str, float]]) -> 
             _add(c, index.vocab, [word], factor)
 
 
-def _topic_match(topic: TopicEntry, stems: dict[str, str], words: list[str]) -> tuple[set[str], set[str]]:
+def _topic_match(
+    topic: TopicEntry, stems: dict[str, str], words: list[str]
+) -> tuple[set[str], set[str]]:
     """(topic words matched, typed words used) — by stem, prefix ('health' ~ healthcare) or acronym."""
     if topic.acronym and len(topic.acronym) >= 2 and topic.acronym in words:
         return set(topic.words), {topic.acronym}
@@ -232,7 +241,9 @@ def _topic_match(topic: TopicEntry, stems: dict[str, str], words: list[str]) -> 
     for tw in topic.words:
         for s, w in stems.items():
             short, long_ = sorted((s, tw), key=len)
-            if s == tw or (len(short) >= 4 and long_.startswith(short) and len(short) >= 0.4 * len(long_)):
+            if s == tw or (
+                len(short) >= 4 and long_.startswith(short) and len(short) >= 0.4 * len(long_)
+            ):
                 matched.add(tw)
                 used.add(w)
                 break

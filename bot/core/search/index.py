@@ -69,10 +69,18 @@ def _topic_entry(name: str, docs: list[int]) -> TopicEntry:
     words = [w for w in tokenize(name) if not is_stop(w)]
     sig = [w for w in tokenize(name) if w not in ("in", "of", "and", "the", "for")]
     # Only names of real words make an acronym ('Computer Vision' → cv); 'AI in Autos' makes none.
-    acronym = "".join(w[0] for w in sig) if len(sig) >= 2 and all(
-        w.isalpha() and len(w) >= 4 for w in sig) else None
-    return TopicEntry(name=name, key=name.casefold(), words=tuple(stem(w) for w in words),
-                  acronym=acronym, docs=docs)
+    acronym = (
+        "".join(w[0] for w in sig)
+        if len(sig) >= 2 and all(w.isalpha() and len(w) >= 4 for w in sig)
+        else None
+    )
+    return TopicEntry(
+        name=name,
+        key=name.casefold(),
+        words=tuple(stem(w) for w in words),
+        acronym=acronym,
+        docs=docs,
+    )
 
 
 def _provider_entry(name: str, domain: str) -> ProviderEntry:
@@ -81,7 +89,9 @@ def _provider_entry(name: str, domain: str) -> ProviderEntry:
     label = domain.lower().removeprefix("www.").split(".")[0] if domain else ""
     if len(label) >= 4:
         keys.add(label)
-    return ProviderEntry(name=name, phrase=" ".join(words), keys=frozenset(k for k in keys if len(k) >= 3))
+    return ProviderEntry(
+        name=name, phrase=" ".join(words), keys=frozenset(k for k in keys if len(k) >= 3)
+    )
 
 
 class _UnionFind:
@@ -101,7 +111,9 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-async def fetch_rows(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+async def fetch_rows(
+    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
+) -> list[tuple]:
     async with conn.execute(sql, args) as cur:
         return list(await cur.fetchall())
 
@@ -121,7 +133,9 @@ async def _load_index(store: aiosqlite.Connection, generation: int) -> Index:
     )
     provider_rows = await fetch_rows(store, "SELECT id, name, domain FROM providers")
     topic_rows = await fetch_rows(store, "SELECT id, name FROM topics")
-    links = await fetch_rows(store, "SELECT article_id, topic_id FROM article_topics ORDER BY article_id, position")
+    links = await fetch_rows(
+        store, "SELECT article_id, topic_id FROM article_topics ORDER BY article_id, position"
+    )
     # Stored stories that list each other (or one lists the other) as related coverage.
     pairs = await fetch_rows(
         store, "SELECT r.article_id, a.id FROM related r JOIN articles a ON a.url = r.url"
@@ -132,7 +146,15 @@ async def _load_index(store: aiosqlite.Connection, generation: int) -> Index:
     )
     vocab_rows = await fetch_rows(store, "SELECT term, doc FROM articles_vocab")
     return await asyncio.to_thread(
-        _build_index, generation, articles, provider_rows, topic_rows, links, pairs, shared, vocab_rows
+        _build_index,
+        generation,
+        articles,
+        provider_rows,
+        topic_rows,
+        links,
+        pairs,
+        shared,
+        vocab_rows,
     )
 
 

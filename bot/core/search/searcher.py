@@ -126,8 +126,11 @@ class Searcher:
                 self._wordnet = await asyncio.to_thread(wordnet.load)
             self._index = await load_index(self.store, generation)
             self._stem_cache = {}
-            log.debug("search index: %d stories in %.2fs", len(self._index.ids),
-                      time.perf_counter() - started)
+            log.debug(
+                "search index: %d stories in %.2fs",
+                len(self._index.ids),
+                time.perf_counter() - started,
+            )
         return True
 
     async def _ready(self) -> Index:
@@ -160,41 +163,81 @@ class Searcher:
             # A broken store or a pathological input must not break a chat command.
             log.warning("search failed for %r: %s", text[:80], exc)
             cut = text[: self.max_query_chars]
-            return Answer(query=cut, cleaned="", hits=[], suggestions=[],
-                          notice="Search is unavailable right now; please try again.")
+            return Answer(
+                query=cut,
+                cleaned="",
+                hits=[],
+                suggestions=[],
+                notice="Search is unavailable right now; please try again.",
+            )
 
     async def _ask(self, text: str, limit: int) -> Answer:
         index = await self._ready()
         parsed = parse(text, max_chars=self.max_query_chars)
-        notice = f"Your question was cut to {self.max_query_chars} characters." if parsed.was_cut else None
+        notice = (
+            f"Your question was cut to {self.max_query_chars} characters."
+            if parsed.was_cut
+            else None
+        )
         if not parsed.terms:
-            return Answer(query=parsed.text, cleaned="", hits=[], suggestions=[],
-                          notice=_join(notice, NO_MORE_WORDS))
+            return Answer(
+                query=parsed.text,
+                cleaned="",
+                hits=[],
+                suggestions=[],
+                notice=_join(notice, NO_MORE_WORDS),
+            )
         plan = self._plan(index, parsed)
         cleaned = " ".join(parsed.terms)
         topic_name = index.topics[plan.topic].name if plan.topic is not None else None
         if plan.topic_only and plan.topic is not None and not plan.exact:
-            hits = self._collapse(index, [(i, 1.0) for i in index.topics[plan.topic].docs[: limit * 8]],
-                                  limit)
-            return Answer(query=parsed.text, cleaned=cleaned, hits=hits, suggestions=[],
-                          notice=notice, corrected=plan.corrected, topic=topic_name)
+            hits = self._collapse(
+                index, [(i, 1.0) for i in index.topics[plan.topic].docs[: limit * 8]], limit
+            )
+            return Answer(
+                query=parsed.text,
+                cleaned=cleaned,
+                hits=hits,
+                suggestions=[],
+                notice=notice,
+                corrected=plan.corrected,
+                topic=topic_name,
+            )
         candidates, every = await self._candidates(index, plan)
         scored = await self._rerank(index, plan, candidates, every)
         best = scored[0][1] if scored else 0.0
         if best < CUTOFF:
             suggestions = self._suggest(index, parsed, scored)
-            return Answer(query=parsed.text, cleaned=cleaned, hits=[], suggestions=suggestions,
-                          notice=notice, corrected=plan.corrected, topic=topic_name)
+            return Answer(
+                query=parsed.text,
+                cleaned=cleaned,
+                hits=[],
+                suggestions=suggestions,
+                notice=notice,
+                corrected=plan.corrected,
+                topic=topic_name,
+            )
         hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit)
-        return Answer(query=parsed.text, cleaned=cleaned, hits=hits, suggestions=[], notice=notice,
-                      corrected=plan.corrected, topic=topic_name)
+        return Answer(
+            query=parsed.text,
+            cleaned=cleaned,
+            hits=hits,
+            suggestions=[],
+            notice=notice,
+            corrected=plan.corrected,
+            topic=topic_name,
+        )
 
     def _plan(self, index: Index, parsed: Parsed) -> Plan:
         concepts, corrected = build_concepts(index, parsed, self._wordnet)
         topic, topic_only, _ = detect_topic(index, parsed)
         return Plan(
-            parsed=parsed, concepts=concepts, corrected=corrected, topic=topic,
-            topic_only=topic_only, provider=detect_provider(index, parsed),
+            parsed=parsed,
+            concepts=concepts,
+            corrected=corrected,
+            topic=topic,
+            topic_only=topic_only,
+            provider=detect_provider(index, parsed),
             exact=exact_titles(index, parsed),
         )
 
@@ -218,8 +261,11 @@ class Searcher:
         if rare:
             queries.append((" OR ".join(groups[id(c)] for c in rare), True, False))
         # A word in a third of all stories filters little and costs a long doclist merge.
-        strict = [c for c in sorted(usable, key=lambda c: c.df)
-                  if core[id(c)] != "()" and c.df <= index.vocab.n_docs * 0.3]
+        strict = [
+            c
+            for c in sorted(usable, key=lambda c: c.df)
+            if core[id(c)] != "()" and c.df <= index.vocab.n_docs * 0.3
+        ]
         if len(strict) >= 2:
             # Stories holding every typed word (then all but the most common one):
             # found newest first and unscored, so common words cost little.
@@ -286,9 +332,13 @@ class Searcher:
             best = [0.0] * n
             second = [0.0] * n
             topics_t, provider_t, excerpt_t, related_t = texts.get(index.ids[i], ("", "", "", ""))
-            for name, text in (("title", index.titles[i]), ("topics", topics_t),
-                               ("provider", provider_t), ("related", related_t),
-                               ("excerpt", excerpt_t)):
+            for name, text in (
+                ("title", index.titles[i]),
+                ("topics", topics_t),
+                ("provider", provider_t),
+                ("related", related_t),
+                ("excerpt", excerpt_t),
+            ):
                 if not text:
                     continue
                 for k, v in enumerate(match.scores(text, FIELD_VALUE[name])):
@@ -298,8 +348,13 @@ class Searcher:
                         second[k] = v
             # Named again in another field (the excerpt, other outlets' headlines):
             # the story is more about it than one that mentions it once.
-            lex = match.coverage([min(1.0, b + SECOND_FIELD * s2) for b, s2 in zip(best, second, strict=True)])
-            sim = fuzz.token_set_ratio(query_text, index.titles[i], processor=utils.default_process) / 100
+            lex = match.coverage(
+                [min(1.0, b + SECOND_FIELD * s2) for b, s2 in zip(best, second, strict=True)]
+            )
+            sim = (
+                fuzz.token_set_ratio(query_text, index.titles[i], processor=utils.default_process)
+                / 100
+            )
             score = (1 - TITLE_SIM) * lex + TITLE_SIM * sim
             if plan.topic is not None and plan.topic in index.doc_topics[i]:
                 score += 0.1
@@ -359,13 +414,15 @@ class Searcher:
         query = " ".join(parsed.terms)
         if scored:
             titles = [index.titles[i] for i, _ in scored[:50]]
-            for title, score, _ in process.extract(query, titles, scorer=fuzz.WRatio,
-                                                   processor=utils.default_process, limit=3):
+            for title, score, _ in process.extract(
+                query, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
+            ):
                 if score >= 60 and title not in out:
                     out.append(title)
         names = [t.name for t in index.topics if t.docs]
-        for name, score, _ in process.extract(query, names, scorer=fuzz.WRatio,
-                                             processor=utils.default_process, limit=3):
+        for name, score, _ in process.extract(
+            query, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=3
+        ):
             if score >= 70 and name not in out:
                 out.append(name)
         return out[:3]
@@ -386,9 +443,13 @@ class Searcher:
         parsed = parse(text, max_chars=self.max_query_chars)
         tokens = parsed.tokens
         if not tokens:
-            latest = sorted(range(len(index.ids)), key=lambda i: (index.ts[i], index.ids[i]),
-                            reverse=True)[:limit] if len(index.ids) <= limit * 40 else \
-                self._newest(index, limit)
+            latest = (
+                sorted(
+                    range(len(index.ids)), key=lambda i: (index.ts[i], index.ids[i]), reverse=True
+                )[:limit]
+                if len(index.ids) <= limit * 40
+                else self._newest(index, limit)
+            )
             return self._choices(index, latest, limit)
         partial = "" if text[-1:].isspace() else tokens[-1]
         whole = [t for t in (tokens[:-1] if partial else tokens) if not is_stop(t)]
@@ -413,7 +474,9 @@ class Searcher:
             )
             docs = [index.pos[r[0]] for r in rows if r[0] in index.pos]
         norm = parsed.folded
-        docs.sort(key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i]))
+        docs.sort(
+            key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i])
+        )
         if len(docs) < limit:
             answer = await self.ask(text, limit=limit)
             docs.extend(index.pos[h.article_id] for h in answer.hits if h.article_id in index.pos)
@@ -437,7 +500,8 @@ class Searcher:
             key = normalize_title(value)
             lo = bisect.bisect_left(index.title_keys, key)
             if lo < len(index.title_keys) and (
-                index.title_keys[lo] == key or (len(key) >= 24 and index.title_keys[lo].startswith(key))
+                index.title_keys[lo] == key
+                or (len(key) >= 24 and index.title_keys[lo].startswith(key))
             ):
                 i = index.title_pos[lo]
             if key in values:
@@ -464,12 +528,18 @@ class Searcher:
         query = " ".join(tokenize(text if isinstance(text, str) else str(text)))
         if not query:
             return names[:limit]
-        starts = [t.name for t in ranked if t.key.startswith(query) or
-                  any(w.startswith(query) for w in tokenize(t.name)) or t.acronym == query]
+        starts = [
+            t.name
+            for t in ranked
+            if t.key.startswith(query)
+            or any(w.startswith(query) for w in tokenize(t.name))
+            or t.acronym == query
+        ]
         out = list(dict.fromkeys(starts))
         if len(out) < limit:
-            for name, score, _ in process.extract(query, names, scorer=fuzz.WRatio,
-                                                 processor=utils.default_process, limit=limit):
+            for name, score, _ in process.extract(
+                query, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit
+            ):
                 if score >= 60 and name not in out:
                     out.append(name)
         return out[:limit]
@@ -484,8 +554,13 @@ class Searcher:
         for t in live:
             if " ".join(tokenize(t.name)) == query or t.acronym == query:
                 return t.name
-        found = process.extractOne(query, [t.name for t in live], scorer=fuzz.WRatio,
-                                   processor=utils.default_process, score_cutoff=85)
+        found = process.extractOne(
+            query,
+            [t.name for t in live],
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,
+            score_cutoff=85,
+        )
         if found:
             return found[0]
         parsed = parse(query)

@@ -45,10 +45,45 @@ def stem(word: str) -> str:
 
 
 _DERIVATIONS = (
-    "izations", "ization", "isations", "isation", "itions", "ition", "ations", "ation",
-    "ments", "ment", "ings", "ing", "ers", "er", "ors", "or",
-    "ions", "ion", "ities", "ity", "ives", "ive", "ical", "ic", "ally", "al", "ness",
-    "izes", "ized", "ize", "ises", "ised", "ise", "ed", "ies", "es", "s", "e", "y",
+    "izations",
+    "ization",
+    "isations",
+    "isation",
+    "itions",
+    "ition",
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "ers",
+    "er",
+    "ors",
+    "or",
+    "ions",
+    "ion",
+    "ities",
+    "ity",
+    "ives",
+    "ive",
+    "ical",
+    "ic",
+    "ally",
+    "al",
+    "ness",
+    "izes",
+    "ized",
+    "ize",
+    "ises",
+    "ised",
+    "ise",
+    "ed",
+    "ies",
+    "es",
+    "s",
+    "e",
+    "y",
 )
 
 
@@ -75,7 +110,8 @@ def _short(w: str) -> bool:
         return w[0] in _VOWELS and w[1] not in _VOWELS
     return (
         len(w) in (3, 4)
-        and w[-1] not in _VOWELS and w[-1] not in "wxy"
+        and w[-1] not in _VOWELS
+        and w[-1] not in "wxy"
         and w[-2] in _VOWELS
         and w[-3] not in _VOWELS
     )
@@ -148,8 +184,9 @@ class Vocabulary:
             return None
         # Sound-alike misspellings ('amesight' for 'amesite') are further in
         # edits but close in shared letters; only the first letter is trusted.
-        near = process.extract(term, [t for t in pool if t[0] == term[0]], scorer=fuzz.ratio,
-                               score_cutoff=80, limit=5)
+        near = process.extract(
+            term, [t for t in pool if t[0] == term[0]], scorer=fuzz.ratio, score_cutoff=80, limit=5
+        )
         if not near:
             return None
         best = max(near, key=lambda m: (round(m[1]), self.df[m[0]], m[0]))

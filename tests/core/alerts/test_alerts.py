@@ -42,18 +42,23 @@ USER = 333
 
 
 def rule(**kw: object) -> SubscriptionRule:
-    base: dict[str, object] = dict(id=1, topic_key="computer vision", keywords=(),
-                                   min_quality=0.0, created_at=NOW - HOUR)  # fmt: skip
+    base: dict[str, object] = dict(
+        id=1, topic_key="computer vision", keywords=(), min_quality=0.0, created_at=NOW - HOUR
+    )
     base.update(kw)
     return SubscriptionRule(**base)  # type: ignore[arg-type]
 
 
 def facts(**kw: object) -> StoryFacts:
     base: dict[str, object] = dict(
-        id=7, title="Robots learn to see", excerpt="A new camera system for warehouse arms.",
-        quality=80.0, published_ts=NOW - HOUR, first_stored_at=NOW - 60,
+        id=7,
+        title="Robots learn to see",
+        excerpt="A new camera system for warehouse arms.",
+        quality=80.0,
+        published_ts=NOW - HOUR,
+        first_stored_at=NOW - 60,
         topic_keys=frozenset({"computer vision", "ai"}),
-    )  # fmt: skip
+    )
     base.update(kw)
     return StoryFacts(**base)  # type: ignore[arg-type]
 
@@ -111,8 +116,14 @@ def test_keywords_are_folded() -> None:
 # --------------------------------------------------------------------------- the store
 
 
-def article(title: str, *, hours_ago: float = 1.0, topics: Sequence[str] = ("Computer Vision",),
-            quality: float | None = 80.0, excerpt: str = "") -> Article:  # fmt: skip
+def article(
+    title: str,
+    *,
+    hours_ago: float = 1.0,
+    topics: Sequence[str] = ("Computer Vision",),
+    quality: float | None = 80.0,
+    excerpt: str = "",
+) -> Article:
     slug = "-".join(title.lower().split())
     return Article(
         title=title,
@@ -122,7 +133,6 @@ def article(title: str, *, hours_ago: float = 1.0, topics: Sequence[str] = ("Com
         quality=quality,
         topics=tuple(topics),
     )
-
 
 
 async def add_stories(store: Store, *arts: Article, match_now: bool = True) -> list[int]:
@@ -135,10 +145,17 @@ async def add_stories(store: Store, *arts: Article, match_now: bool = True) -> l
     return [ids[a.canonical_url] for a in arts]
 
 
-async def subscribe(store: Store, topic: str = "Computer Vision", *, channel: int | None = CHANNEL,
-                    user: int = USER, **kw: object) -> subs.Subscription:  # fmt: skip
-    sub, _ = await subs.subscribe(store, topic=topic, user_id=user, guild_id=GUILD,
-                                  channel_id=channel, **kw)  # type: ignore[arg-type]  # fmt: skip
+async def subscribe(
+    store: Store,
+    topic: str = "Computer Vision",
+    *,
+    channel: int | None = CHANNEL,
+    user: int = USER,
+    **kw: object,
+) -> subs.Subscription:
+    sub, _ = await subs.subscribe(
+        store, topic=topic, user_id=user, guild_id=GUILD, channel_id=channel, **kw
+    )  # type: ignore[arg-type]
     return sub
 
 
@@ -173,10 +190,15 @@ async def test_sql_matching_agrees_with_the_rules(store: Store, seed: int) -> No
     early = await add_stories(store, article("Before all", topics=topics), match_now=False)
     for i in range(40):
         await subs.subscribe(
-            store, topic=rng.choice(topics), user_id=i, guild_id=None, channel_id=None,
+            store,
+            topic=rng.choice(topics),
+            user_id=i,
+            guild_id=None,
+            channel_id=None,
             keywords=" ".join(rng.sample(words_, rng.randint(0, 2))),
-            min_quality=rng.choice([0, 0, 50, 90]), now=now - rng.choice([10 * HOUR, 0.5 * HOUR]),
-        )  # fmt: skip
+            min_quality=rng.choice([0, 0, 50, 90]),
+            now=now - rng.choice([10 * HOUR, 0.5 * HOUR]),
+        )
     arts = [
         article(
             f"Story {i} " + " ".join(rng.sample(words_, 2)),
@@ -192,8 +214,12 @@ async def test_sql_matching_agrees_with_the_rules(store: Store, seed: int) -> No
         written = await alerts.match_articles(conn, ids, now=now)
         rules = [r for rs in (await alerts.active_rules(conn)).values() for r in rs]
         stories = await alerts.story_facts(conn, ids, since_ts=0)
-    expected = {(r.id, s.id) for r in rules for s in stories
-                if alerts.matches(r, s, now=now, max_age=48 * HOUR)}  # fmt: skip
+    expected = {
+        (r.id, s.id)
+        for r in rules
+        for s in stories
+        if alerts.matches(r, s, now=now, max_age=48 * HOUR)
+    }
     got = {(sid, aid) for sid, aid, _ in outbox(store)}
     assert got == expected and written == len(expected)
     assert expected  # the case is not vacuous
@@ -212,8 +238,9 @@ async def test_load_hook_matches_in_the_load_transaction(tmp_path: Path, store: 
     await asyncio.sleep(0.01)
     folder = tmp_path / "records"
     now = datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    write_record(folder, "a.md", title="Vision story", publishedDateTime=now,
-                 topics=["Computer Vision"])  # fmt: skip
+    write_record(
+        folder, "a.md", title="Vision story", publishedDateTime=now, topics=["Computer Vision"]
+    )
     write_record(folder, "b.md", title="Other story", publishedDateTime=now, topics=["Robotics"])
     hook = alerts.match_hook(max_age=48 * HOUR)
     report = await load_paths(store, [folder], on_stored=[hook])
@@ -232,8 +259,9 @@ async def test_failed_load_leaves_no_outbox_rows(tmp_path: Path, store: Store) -
     folder = tmp_path / "records"
     now = datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for i in range(3):
-        write_record(folder, f"{i}.md", title=f"Story {i}", publishedDateTime=now,
-                     topics=["Computer Vision"])  # fmt: skip
+        write_record(
+            folder, f"{i}.md", title=f"Story {i}", publishedDateTime=now, topics=["Computer Vision"]
+        )
     with pytest.raises(RuntimeError, match="injected"):
         await load_paths(store, [folder], on_stored=[alerts.match_hook()], fail_after=3)
     assert outbox(store) == [] and (await store.stats())["stories"] == 0
@@ -243,12 +271,16 @@ async def test_outbox_pair_is_unique(store: Store) -> None:
     sub = await subscribe(store)
     [a] = await add_stories(store, article("One"), match_now=False)
     async with store.transaction() as conn:
-        await conn.execute("INSERT INTO outbox (subscription_id, article_id, created_at) "
-                           "VALUES (?, ?, 0)", (sub.id, a))  # fmt: skip
+        await conn.execute(
+            "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
+            (sub.id, a),
+        )
     with pytest.raises(sqlite3.IntegrityError):
         async with store.transaction() as conn:
-            await conn.execute("INSERT INTO outbox (subscription_id, article_id, created_at) "
-                               "VALUES (?, ?, 0)", (sub.id, a))  # fmt: skip
+            await conn.execute(
+                "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
+                (sub.id, a),
+            )
 
 
 async def test_migration_from_version_1_keeps_rows(tmp_path: Path) -> None:
@@ -257,10 +289,14 @@ async def test_migration_from_version_1_keeps_rows(tmp_path: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     for stmt in _split_sql(MIGRATIONS[0]):
         conn.execute(stmt)
-    conn.execute("INSERT INTO articles (id, url, link, title, content_hash, first_stored_at, "
-                 "updated_at) VALUES (1, 'u', 'u', 't', 'h', 0, 0)")  # fmt: skip
-    conn.execute("INSERT INTO subscriptions (id, user_id, target, topic_key, topic, created_at) "
-                 "VALUES (1, 5, 'user:5', 'ai', 'AI', 0)")  # fmt: skip
+    conn.execute(
+        "INSERT INTO articles (id, url, link, title, content_hash, first_stored_at, "
+        "updated_at) VALUES (1, 'u', 'u', 't', 'h', 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO subscriptions (id, user_id, target, topic_key, topic, created_at) "
+        "VALUES (1, 5, 'user:5', 'ai', 'AI', 0)"
+    )
     conn.execute("INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (1, 1, 0)")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -288,10 +324,15 @@ async def test_paused_or_disabled_subscription_resumes_on_subscribe(store: Store
     sub = await subscribe(store)
     for status in ("paused", "disabled"):
         await subs.set_status(store, sub.id, status, "why")  # type: ignore[arg-type]
-        again, outcome = await subs.subscribe(store, topic="computer vision", user_id=USER + 1,
-                                              guild_id=GUILD, channel_id=CHANNEL)  # fmt: skip
+        again, outcome = await subs.subscribe(
+            store, topic="computer vision", user_id=USER + 1, guild_id=GUILD, channel_id=CHANNEL
+        )
         assert (again.id, again.status, again.status_reason, outcome) == (
-            sub.id, "active", None, "resumed")  # fmt: skip
+            sub.id,
+            "active",
+            None,
+            "resumed",
+        )
 
 
 async def test_limits_per_server_and_per_user(store: Store) -> None:
@@ -331,8 +372,12 @@ async def test_remove_ownership_rules(store: Store) -> None:
         await subs.remove(
             store, chan.id, user_id=USER, guild_id=GUILD + 1, may_manage_channel=anybody
         )
-    assert [s.id for s in await subs.removable(store, user_id=USER, guild_id=GUILD,
-                                                  may_manage_channel=nobody)] == [mine.id]  # fmt: skip
+    assert [
+        s.id
+        for s in await subs.removable(
+            store, user_id=USER, guild_id=GUILD, may_manage_channel=nobody
+        )
+    ] == [mine.id]
     await subs.remove(store, chan.id, user_id=USER + 1, guild_id=GUILD, may_manage_channel=anybody)
     await subs.remove(store, mine.id, user_id=USER, guild_id=None, may_manage_channel=nobody)
     with pytest.raises(subs.UnknownSubscription):
@@ -342,8 +387,15 @@ async def test_remove_ownership_rules(store: Store) -> None:
 # ------------------------------------------------------------------------- planning
 
 
-def pending(row: int, article: int, published: float, *, batch: str | None = None,
-            target: str = "channel:1", topic: str = "AI") -> PendingAlert:  # fmt: skip
+def pending(
+    row: int,
+    article: int,
+    published: float,
+    *,
+    batch: str | None = None,
+    target: str = "channel:1",
+    topic: str = "AI",
+) -> PendingAlert:
     return PendingAlert(row, 1, article, target, topic, published, batch, 0, 0.0)
 
 
@@ -455,8 +507,9 @@ class FakeSender:
     attempts: list[str] = field(default_factory=list)
     by_nonce: dict[tuple[str, str], Sent] = field(default_factory=dict)
 
-    async def send(self, target: Target, articles: Sequence[Article], *, topic: str,
-                   nonce: str) -> SendResult:  # fmt: skip
+    async def send(
+        self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
+    ) -> SendResult:
         self.attempts.append(nonce)
         assert len(nonce) <= 25
         outcome = self.script.pop(0) if self.script else None
@@ -482,8 +535,11 @@ class FakeSender:
 def fast_dispatcher(store: Store, sender: FakeSender, **kw: object) -> Dispatcher:
     options: dict[str, object] = dict(
         pacer=Pacer(per_target=(50, 0.1), overall=(500, 0.1), margin=0.0),
-        backoff=0.01, max_backoff=0.05, park=0.2, idle=0.5,
-    )  # fmt: skip
+        backoff=0.01,
+        max_backoff=0.05,
+        park=0.2,
+        idle=0.5,
+    )
     options.update(kw)
     return Dispatcher(store, sender, **options)  # type: ignore[arg-type]
 
@@ -543,8 +599,10 @@ async def test_two_subscriptions_of_one_channel_post_a_story_once(store: Store) 
     async with store.transaction() as conn:
         sub = await subs.get(store, 3)
         assert sub is not None
-        await conn.execute("INSERT INTO outbox (subscription_id, article_id, created_at) "
-                           "VALUES (?, ?, 0)", (sub.id, a))  # fmt: skip
+        await conn.execute(
+            "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
+            (sub.id, a),
+        )
     await deliver_all(fast_dispatcher(store, sender))
     assert len(sender.messages) == 1  # ...is marked sent by the message it already got
     assert db_query(store.path, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
@@ -600,8 +658,9 @@ async def test_server_errors_past_the_limit_park_never_drop(store: Store) -> Non
     sender = FakeSender(script=[DeliveryError("timeout") for _ in range(3)])
     d = fast_dispatcher(store, sender, max_attempts=3, park=0.3)
     await deliver_all(d, horizon=0.2)  # three quick tries, then parked until "the next cycle"
-    [(state, attempts, due)] = db_query(store.path,
-                                        "SELECT state, attempts, next_attempt_at FROM outbox")  # fmt: skip
+    [(state, attempts, due)] = db_query(
+        store.path, "SELECT state, attempts, next_attempt_at FROM outbox"
+    )
     assert (state, attempts) == ("pending", 0) and due > time.time() + 0.1
     assert sender.messages == []
     await asyncio.sleep(0.35)
@@ -631,16 +690,27 @@ async def test_unexpected_sender_exception_is_retried_not_dropped(store: Store) 
 @pytest.mark.parametrize(
     ("error", "channel", "status", "reason"),
     [
-        (DeliveryError("forbidden", "Missing Permissions", code=50013), CHANNEL, "paused",
-         "lack permission"),
-        (DeliveryError("forbidden", "Missing Access", code=50001), CHANNEL, "paused",
-         "can't see"),
-        (DeliveryError("unknown_target", "Unknown Channel", code=10003), CHANNEL, "disabled",
-         "no longer exists"),
-        (DeliveryError("dm_closed", "Cannot send messages to this user", code=50007), None,
-         "paused", "DMs are closed"),
+        (
+            DeliveryError("forbidden", "Missing Permissions", code=50013),
+            CHANNEL,
+            "paused",
+            "lack permission",
+        ),
+        (DeliveryError("forbidden", "Missing Access", code=50001), CHANNEL, "paused", "can't see"),
+        (
+            DeliveryError("unknown_target", "Unknown Channel", code=10003),
+            CHANNEL,
+            "disabled",
+            "no longer exists",
+        ),
+        (
+            DeliveryError("dm_closed", "Cannot send messages to this user", code=50007),
+            None,
+            "paused",
+            "DMs are closed",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_target_failures_pause_or_disable(
     store: Store, error: DeliveryError, channel: int | None, status: str, reason: str
 ) -> None:
@@ -658,8 +728,9 @@ async def test_target_failures_pause_or_disable(
     await add_stories(store, article("Meanwhile"))
     assert states(store) == {"pending": 1}
     # Subscribing again resumes it and delivers what was held back.
-    await subs.subscribe(store, topic="Computer Vision", user_id=USER, guild_id=GUILD,
-                         channel_id=channel)  # fmt: skip
+    await subs.subscribe(
+        store, topic="Computer Vision", user_id=USER, guild_id=GUILD, channel_id=channel
+    )
     await deliver_all(fast_dispatcher(store, sender))
     assert [len(m.article_ids) for m in sender.messages] == [1]
     assert states(store) == {"sent": 1}
@@ -686,8 +757,9 @@ async def test_pacing_through_the_dispatcher(store: Store) -> None:
     await asyncio.sleep(0.01)
     await add_stories(store, *[article(f"Paced {i}", hours_ago=i) for i in range(8)])
     sender = FakeSender()
-    d = fast_dispatcher(store, sender, max_batch=1,
-                        pacer=Pacer(per_target=(3, 0.3), overall=(4, 0.2), margin=0.02))  # fmt: skip
+    d = fast_dispatcher(
+        store, sender, max_batch=1, pacer=Pacer(per_target=(3, 0.3), overall=(4, 0.2), margin=0.02)
+    )
     started = time.monotonic()
     await d.run_once()
     assert len(sender.messages) == 16 and states(store) == {"sent": 16}

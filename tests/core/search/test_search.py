@@ -55,34 +55,85 @@ IBM_URL = "https://www.engadget.com/ibm-exits-facial-recognition"
 VERGE_URL = "https://www.theverge.com/ibm-no-longer-facial-recognition"
 
 STORIES = [
-    story(1, "IBM stops work on facial recognition over human rights concerns",
-          excerpt="IBM is exiting its facial recognition business over racial bias concerns.",
-          topics=("Computer Vision", "AI"), provider="Engadget", days=10, url=IBM_URL,
-          related=(Related(title="IBM will no longer offer facial recognition technology",
-                           url=VERGE_URL),)),
-    story(2, "IBM will no longer offer facial recognition technology",
-          excerpt="The company will not research or develop face recognition.",
-          topics=("Computer Vision", "AI"), provider="The Verge", days=10, url=VERGE_URL,
-          related=(Related(title="IBM stops work on facial recognition", url=IBM_URL),)),
-    story(3, "Telemedicine Market worth USD 396 Billion at 25.8% CAGR",
-          excerpt="Virtual care keeps growing after the pandemic.", topics=("AI in Healthcare", "AI"),
-          days=20),
-    story(4, "Gravyty introduces crisis tools for fundraisers",
-          excerpt="Gravyty helps nonprofits raise money with artificial intelligence.", days=5),
-    story(5, "Scientists measure gravity waves with machine learning",
-          excerpt="Researchers used gravity data.", topics=("Machine Learning", "AI"), days=6),
+    story(
+        1,
+        "IBM stops work on facial recognition over human rights concerns",
+        excerpt="IBM is exiting its facial recognition business over racial bias concerns.",
+        topics=("Computer Vision", "AI"),
+        provider="Engadget",
+        days=10,
+        url=IBM_URL,
+        related=(
+            Related(title="IBM will no longer offer facial recognition technology", url=VERGE_URL),
+        ),
+    ),
+    story(
+        2,
+        "IBM will no longer offer facial recognition technology",
+        excerpt="The company will not research or develop face recognition.",
+        topics=("Computer Vision", "AI"),
+        provider="The Verge",
+        days=10,
+        url=VERGE_URL,
+        related=(Related(title="IBM stops work on facial recognition", url=IBM_URL),),
+    ),
+    story(
+        3,
+        "Telemedicine Market worth USD 396 Billion at 25.8% CAGR",
+        excerpt="Virtual care keeps growing after the pandemic.",
+        topics=("AI in Healthcare", "AI"),
+        days=20,
+    ),
+    story(
+        4,
+        "Gravyty introduces crisis tools for fundraisers",
+        excerpt="Gravyty helps nonprofits raise money with artificial intelligence.",
+        days=5,
+    ),
+    story(
+        5,
+        "Scientists measure gravity waves with machine learning",
+        excerpt="Researchers used gravity data.",
+        topics=("Machine Learning", "AI"),
+        days=6,
+    ),
     story(6, "New gravity sensors for phones", excerpt="Gravity sensing chips.", days=7),
-    story(7, "Computer vision startup spots defects on assembly lines",
-          topics=("Computer Vision", "AI"), days=30),
-    story(8, "Computer vision helps farmers count cattle", topics=("Computer Vision", "AI"), days=40),
-    story(9, "Natural Language Processing (NLP) market to double by 2027",
-          topics=("Natural Language Processing", "AI"), days=3),
-    story(10, "Fenergo and IBM join forces to fight financial crime", provider="Benzinga",
-          topics=("IBM AI", "AI in Finance", "AI"), days=2),
-    story(11, "IBM opens a new research lab in Dublin", provider="Engadget",
-          topics=("IBM AI", "AI"), days=1),
-    story(12, "IBM opens a new research lab in Dublin!", provider="Other Wire",
-          topics=("IBM AI", "AI"), days=1),
+    story(
+        7,
+        "Computer vision startup spots defects on assembly lines",
+        topics=("Computer Vision", "AI"),
+        days=30,
+    ),
+    story(
+        8, "Computer vision helps farmers count cattle", topics=("Computer Vision", "AI"), days=40
+    ),
+    story(
+        9,
+        "Natural Language Processing (NLP) market to double by 2027",
+        topics=("Natural Language Processing", "AI"),
+        days=3,
+    ),
+    story(
+        10,
+        "Fenergo and IBM join forces to fight financial crime",
+        provider="Benzinga",
+        topics=("IBM AI", "AI in Finance", "AI"),
+        days=2,
+    ),
+    story(
+        11,
+        "IBM opens a new research lab in Dublin",
+        provider="Engadget",
+        topics=("IBM AI", "AI"),
+        days=1,
+    ),
+    story(
+        12,
+        "IBM opens a new research lab in Dublin!",
+        provider="Other Wire",
+        topics=("IBM AI", "AI"),
+        days=1,
+    ),
     story(13, "Robots deliver groceries during lockdown", topics=("AI in Robotics", "AI"), days=8),
 ]
 
@@ -123,7 +174,7 @@ def test_parse_folds_case_and_accents_and_cuts_long_input() -> None:
 
 def test_fts_string_quotes_everything() -> None:
     assert fts_string('say "NEAR" OR *') == '"say ""NEAR"" OR *"'
-    assert tokenize("AND OR NOT: (x) \"y*\"") == ["and", "or", "not", "x", "y"]
+    assert tokenize('AND OR NOT: (x) "y*"') == ["and", "or", "not", "x", "y"]
 
 
 def test_stem_joins_inflections_but_not_derivations() -> None:
@@ -142,13 +193,19 @@ def test_root_joins_derivations_for_discounted_matching() -> None:
 
 
 async def test_derived_word_counts_at_a_discount(tmp_path: Path) -> None:
-    store = await make_store(tmp_path / "d.db", [
-        story(1, "Rugged platform for self-driving trucks",
-              excerpt="Fast-changing needs are forcing compute platforms to evolve."),
-        story(2, "Self-driving trucks summit opens", excerpt="Fleet operators meet in Texas."),
-        story(3, "Why self-driving trucks need governance", excerpt="Rules lag behind."),
-        *STORIES[6:8],  # 'computer' is stored: 'computers' is not a typo
-    ])
+    store = await make_store(
+        tmp_path / "d.db",
+        [
+            story(
+                1,
+                "Rugged platform for self-driving trucks",
+                excerpt="Fast-changing needs are forcing compute platforms to evolve.",
+            ),
+            story(2, "Self-driving trucks summit opens", excerpt="Fleet operators meet in Texas."),
+            story(3, "Why self-driving trucks need governance", excerpt="Rules lag behind."),
+            *STORIES[6:8],  # 'computer' is stored: 'computers' is not a typo
+        ],
+    )
     try:
         searcher = Searcher(store)
         answer = await searcher.ask("what computers do self driving trucks use")
@@ -165,13 +222,16 @@ async def test_derived_word_counts_at_a_discount(tmp_path: Path) -> None:
 
 
 async def test_unknown_compound_is_split_into_stored_words(tmp_path: Path) -> None:
-    store = await make_store(tmp_path / "c.db", [
-        story(1, "Amesite expands sales and marketing team for schools"),
-        story(2, "Amesite opens a lab for schools"),
-        story(3, "Amesite wins an award for schools"),
-        story(4, "People analytics startup raises money"),  # 'people' is a stored word
-        *STORIES[4:],
-    ])
+    store = await make_store(
+        tmp_path / "c.db",
+        [
+            story(1, "Amesite expands sales and marketing team for schools"),
+            story(2, "Amesite opens a lab for schools"),
+            story(3, "Amesite wins an award for schools"),
+            story(4, "People analytics startup raises money"),  # 'people' is a stored word
+            *STORIES[4:],
+        ],
+    )
     try:
         searcher = Searcher(store)
         answer = await searcher.ask("amesite salespeople")
@@ -336,10 +396,35 @@ async def test_reload_is_seen_without_restart(searcher: Searcher) -> None:
 # -- hostile input -------------------------------------------------------------------------------
 
 HOSTILE = [
-    '"', '""', '"unbalanced', "*", "ibm*", "NEAR(ibm facial)", "ibm AND OR NOT", "title: ibm",
-    "(((", ")", "-ibm", "^ibm", "{title}: ibm", "ibm'; DROP TABLE articles; --", "\x00\x01\x02",
-    "🤖🤖🤖 robots 🚚", "مرحبا بالعالم", "עברית ibm", "e\u0301\u0301\u0301", "Z̷̢̛a̴l̸g̵o̶",
-    "\u202eibm", " " * 500, "ibm " * 3000, "x" * 10_000, "NEAR/3", "ibm OR", "AND", "\\", "%_",
+    '"',
+    '""',
+    '"unbalanced',
+    "*",
+    "ibm*",
+    "NEAR(ibm facial)",
+    "ibm AND OR NOT",
+    "title: ibm",
+    "(((",
+    ")",
+    "-ibm",
+    "^ibm",
+    "{title}: ibm",
+    "ibm'; DROP TABLE articles; --",
+    "\x00\x01\x02",
+    "🤖🤖🤖 robots 🚚",
+    "مرحبا بالعالم",
+    "עברית ibm",
+    "e\u0301\u0301\u0301",
+    "Z̷̢̛a̴l̸g̵o̶",
+    "\u202eibm",
+    " " * 500,
+    "ibm " * 3000,
+    "x" * 10_000,
+    "NEAR/3",
+    "ibm OR",
+    "AND",
+    "\\",
+    "%_",
 ]
 
 
@@ -355,8 +440,11 @@ async def test_hostile_strings_answer_in_bounded_time(searcher: Searcher, text: 
     await searcher.resolve_topic(text)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text(max_size=400))
 def test_ask_never_raises_for_any_text(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     async def run() -> None:
@@ -397,8 +485,7 @@ async def test_real_corpus_typo_and_chatty_questions(tmp_path: Path) -> None:
         s = Searcher(store)
         cases = {
             "ibm facial recogntion": "IBM stops work on facial recognition",
-            "hey guys anyone seen that thing about ibm ditching face rec? lol":
-                "IBM stops work on facial recognition",
+            "hey guys anyone seen that thing about ibm ditching face rec? lol": "IBM stops work on facial recognition",
             "fenrgo ibm financial crime": "IBM & Fenergo",
             "sensml automl": "New Web-Based AutoML Tool from SensiML",
         }

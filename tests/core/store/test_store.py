@@ -220,8 +220,13 @@ async def test_related_ordered_and_linked_when_stored(store: Store) -> None:
 
     (got,) = await store.get_articles([main_id])
     assert [r.title for r in got.related] == [
-        "Related 0", "Related 1", "Related 2", "Other outlet", "Related 4", "Related 5",
-    ]  # fmt: skip
+        "Related 0",
+        "Related 1",
+        "Related 2",
+        "Other outlet",
+        "Related 4",
+        "Related 5",
+    ]
     assert got.related[3].provider == Provider("Other News", "othernews.com")
     links = [r.url for r in got.related]
     assert await store.stored_urls(links) == {other}
@@ -254,8 +259,12 @@ async def test_seed_round_trip_through_store(store: Store) -> None:
     assert got.amp_url == parsed.amp_url
     assert [(i.width, i.height) for i in got.images] == [(600, 350)]
     assert [r.provider.name for r in got.related if r.provider] == [
-        "The Verge", "PC Magazine", "Forbes", "Business Insider", "The Guardian",
-    ]  # fmt: skip
+        "The Verge",
+        "PC Magazine",
+        "Forbes",
+        "Business Insider",
+        "The Guardian",
+    ]
     assert all(isinstance(r, Related) for r in got.related)
 
 
@@ -265,8 +274,12 @@ async def test_optional_fields_absent_round_trip_as_absent(store: Store) -> None
     (got,) = await store.get_articles([aid])
     assert got == bare
     assert (got.published, got.provider, got.quality, got.heat, got.is_published) == (
-        None, None, None, None, None,
-    )  # fmt: skip
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     neg = story("Negative heat", "https://e.com/neg", heat=-1, published=False)
     (nid,) = (await upsert(store, neg)).added
     (got,) = await store.get_articles([nid])
@@ -298,8 +311,11 @@ async def test_get_articles_order_and_missing_ids(store: Store) -> None:
 
 async def test_stats_counts(store: Store) -> None:
     assert (await store.stats())["stories"] == 0
-    await upsert(store, parse_file(SEED), story("Later", "https://e.com/l", topics=["AI"],
-                                                publishedDateTime="2021-01-02T03:04:05Z"))  # fmt: skip
+    await upsert(
+        store,
+        parse_file(SEED),
+        story("Later", "https://e.com/l", topics=["AI"], publishedDateTime="2021-01-02T03:04:05Z"),
+    )
     st = await store.stats()
     assert set(st) == {"stories", "topics", "providers", "related", "newest", "db_bytes"}
     assert st["stories"] == 2
