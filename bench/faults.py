@@ -36,13 +36,13 @@ if str(ROOT) not in sys.path:
 
 # family → its test file; the file's FAMILY constant says the same (checked below).
 FAMILIES: dict[str, str] = {
-    "records": "tests/test_hostile_records.py",
-    "questions": "tests/test_hostile_queries.py",
-    "content": "tests/test_hostile_render.py",
-    "crashes": "tests/test_crash.py",
-    "concurrency": "tests/test_concurrency.py",
-    "permissions": "tests/test_permissions.py",
-    "secrets": "tests/test_secrets.py",
+    "records": "tests/hostile/test_hostile_records.py",
+    "questions": "tests/hostile/test_hostile_queries.py",
+    "content": "tests/hostile/test_hostile_render.py",
+    "crashes": "tests/core/test_crash.py",
+    "concurrency": "tests/core/test_concurrency.py",
+    "permissions": "tests/discord_app/test_permissions.py",
+    "secrets": "tests/hostile/test_secrets.py",
 }
 _BY_FILE = {Path(f).name: fam for fam, f in FAMILIES.items()}
 # One line per hypothesis phase in `item.hypothesis_statistics`:

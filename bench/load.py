@@ -120,9 +120,9 @@ import asyncio, json, resource, sys, time
 
 async def main(db, folder, workers):
     from bot.core.loader import load_paths
-    from bot.core.store.sqlite import Store
+    from bot.core.store import open_store
     t0 = time.perf_counter()
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         report = await load_paths(store, [folder], workers=workers)
     finally:
@@ -268,7 +268,8 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int, workers: int | None)
         rate = len(files) / best["seconds"]
         ratio = rate / floor_rate
         print(
-            f"  newsbot load (fresh store):            {best['seconds']:7.2f}s  {rate:9,.0f} stories/s"
+            f"  newsbot load (fresh store):            {best['seconds']:7.2f}s  "
+            f"{rate:9,.0f} stories/s"
             f"  = {ratio:.2f}x floor  ({best['added']:,} added, {best['duplicates']} duplicate"
             f" URLs; {best['wall']:.1f}s with interpreter start)"
         )
@@ -284,13 +285,15 @@ def bench_size(n: int, seed: int, cache: Path, repeat: int, workers: int | None)
             raise SystemExit(f"reload changed something: {again}")
         re_rate = len(files) / again["seconds"]
         print(
-            f"  reload, nothing changed:               {again['seconds']:7.2f}s  {re_rate:9,.0f} stories/s"
+            f"  reload, nothing changed:               {again['seconds']:7.2f}s  "
+            f"{re_rate:9,.0f} stories/s"
             f"  = {re_rate / floor_rate:.2f}x floor  (peak RSS {mb(again['rss_kb']):.0f} MB)"
         )
         ok_ratio = ratio >= RATIO_TARGET
         ok = ok_ratio
         print(
-            f"  throughput >= {RATIO_TARGET}x single-core parse-only: {ratio:.2f}x -> {verdict(ok_ratio)}"
+            f"  throughput >= {RATIO_TARGET}x single-core parse-only: {ratio:.2f}x "
+            f"-> {verdict(ok_ratio)}"
         )
         if n >= RSS_TARGET_AT:
             ok_rss = mb(best["rss_kb"]) < RSS_TARGET_MB

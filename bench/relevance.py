@@ -27,10 +27,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,9 @@ from rapidfuzz import fuzz, process, utils
 
 from bench.corpusgen import generate_articles, load_real
 from bot.core.records import canonical_url
-from bot.core.search.query import fts_string, tokenize
+from bot.core.search.query import tokenize
 from bot.core.search.searcher import Searcher
-from bot.core.store.sqlite import Store
+from bot.core.store import FieldWeights, Store, TextQuery, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "smartable"
@@ -55,6 +57,7 @@ SEED = (
 QUERIES = Path(__file__).with_name("relevance_queries.yaml")
 KINDS = ("natural", "excerpt", "typo", "synonym", "entity", "chatty", "topic")
 DEPTH = 10  # ranks looked at for MRR
+PLAIN_BM25 = FieldWeights(title=1.0, topics=1.0, provider=1.0, excerpt=1.0, related=1.0)
 TARGET_HIT1, TARGET_HIT3 = 0.90, 0.97
 
 
@@ -92,21 +95,20 @@ class Score:
 
 async def build_store(path: Path, distractors: int, seed: int) -> tuple[Store, dict[int, Story]]:
     real = load_real([CORPUS, SEED])
-    store = await Store.open(path)
+    store = await open_store(path)
     fake = generate_articles(distractors, seed, near=real, near_share=1.0) if distractors else []
-    async with store.transaction() as conn:
-        await store.upsert_articles(conn, real)
-        await store.upsert_articles(conn, fake)
-        await store.bump_generation(conn)
+    async with store.transaction() as tx:
+        await tx.upsert_articles(real)
+        await tx.upsert_articles(fake)
+        await tx.bump_generation()
     real_urls = {a.canonical_url for a in real}
     stories: dict[int, Story] = {}
-    async with store.read.execute("SELECT id, url, title, excerpt FROM articles") as cur:
-        rows = await cur.fetchall()
     topics: dict[int, set[str]] = {}
-    async with store.read.execute(
-        "SELECT at.article_id, t.key FROM article_topics at JOIN topics t ON t.id = at.topic_id"
-    ) as cur:
-        for aid, key in await cur.fetchall():
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT id, url, title, excerpt FROM articles").fetchall()
+        for aid, key in db.execute(
+            "SELECT at.article_id, t.key FROM article_topics at JOIN topics t ON t.id = at.topic_id"
+        ):
             topics.setdefault(aid, set()).add(key)
     for aid, url, title, excerpt in rows:
         stories[aid] = Story(
@@ -161,13 +163,10 @@ class Baselines:
         words = list(dict.fromkeys(tokenize(q)))
         if not words:
             return []
-        match = "{title excerpt} : (" + " OR ".join(fts_string(w) for w in words) + ")"
-        async with self.store.read.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts) "
-            "LIMIT ?",
-            (match, DEPTH),
-        ) as cur:
-            return [[r[0]] for r in await cur.fetchall()]
+        # Plain bm25 over titles and excerpts: every field weighs the same.
+        query = TextQuery((tuple(words),), fields=("title", "excerpt"))
+        found = await self.store.match_ranked(query, PLAIN_BM25, limit=DEPTH)
+        return [[r.article_id] for r in found]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

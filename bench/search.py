@@ -17,10 +17,12 @@ import asyncio
 import json
 import random
 import resource
+import sqlite3
 import statistics
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
@@ -28,7 +30,7 @@ from rapidfuzz import fuzz, process, utils
 from bench.stores import cached_store
 from bot.core.search.query import is_stop, tokenize
 from bot.core.search.searcher import Searcher
-from bot.core.store.sqlite import Store
+from bot.core.store import open_store
 
 TARGET_P99_MS = 15.0
 TARGET_SPEEDUP = 50.0
@@ -80,14 +82,14 @@ def pct(values: Sequence[float], q: float) -> float:
 
 async def measure(n: int, seed: int, n_questions: int, baseline_sample: int) -> dict[str, Any]:
     path = await cached_store(n, seed)
-    store = await Store.open(path)
+    store = await open_store(path)
     try:
         searcher = Searcher(store)
         t0 = time.perf_counter()
         await searcher.refresh(force=True)
         refresh_s = time.perf_counter() - t0
-        async with store.read.execute("SELECT title FROM articles") as cur:
-            titles = [r[0] for r in await cur.fetchall()]
+        with closing(sqlite3.connect(path)) as db:
+            titles = [r[0] for r in db.execute("SELECT title FROM articles")]
         topics = [name for name, _ in await store.topics()]
         questions = make_questions(titles, topics, n_questions, seed)
         for _, q in questions[:50]:
@@ -156,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(res)
         if not args.json:
             print(
-                f"{n:>7,} stories | ask p50 {res['ask_p50_ms']:6.2f} ms  p99 {res['ask_p99_ms']:6.2f} ms | "
+                f"{n:>7,} stories | ask p50 {res['ask_p50_ms']:6.2f} ms  "
+                f"p99 {res['ask_p99_ms']:6.2f} ms | "
                 f"WRatio p50 {res['wratio_p50_ms']:7.1f} ms  p99 {res['wratio_p99_ms']:7.1f} ms | "
                 f"x{res['speedup_p50']:.0f} (p50) x{res['speedup_p99']:.0f} (p99) | "
                 f"autocomplete p50 {res['autocomplete_p50_ms']:.2f} ms p99 "

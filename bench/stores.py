@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 from bench.corpusgen import generate_records
-from bot.core.store.sqlite import Store
+from bot.core.store import open_store
 
 RECIPE = "v1"
 CHUNK = 2_000
@@ -37,10 +39,10 @@ async def build_store(path: Path, n: int, seed: int, *, quiet: bool = False) -> 
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    store = await Store.open(tmp)
+    store = await open_store(tmp)
     try:
         done = 0
-        async with store.transaction() as conn:
+        async with store.transaction() as tx:
             # Generated in chunks of one seeded stream would change the stories;
             # one call keeps "same (n, seed), same store" true.
             records = generate_records(n, seed)
@@ -49,12 +51,13 @@ async def build_store(path: Path, n: int, seed: int, *, quiet: bool = False) -> 
                     r.to_article(f"<generated:{j}>")
                     for j, r in enumerate(records[i : i + CHUNK], start=i)
                 ]
-                await store.upsert_articles(conn, arts)
+                await tx.upsert_articles(arts)
                 done += len(arts)
                 if not quiet:
                     print(f"\r  building {n:,}-story store: {done:,}", end="", file=sys.stderr)
-            await store.bump_generation(conn)
-        await store.write.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await tx.bump_generation()
+        with closing(sqlite3.connect(tmp)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         await store.close()
     tmp.replace(path)

@@ -8,9 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.store.sqlite import StoreBusy
-from bot.discord_app.bot import UserFacingError, admin_only, publish
-from bot.replies import answers as replies
+from bot.core.store import StoreBusy
+from bot.discord_app.checks import admin_only
+from bot.discord_app.errors import UserFacingError
+from bot.discord_app.run import publish
+from bot.replies.admin import busy_reply, reload_reply, stats_reply
+from bot.replies.reply import message_reply
 from commands.common import bot_of, deliver, ready
 
 log = logging.getLogger(__name__)
@@ -19,6 +22,8 @@ log = logging.getLogger(__name__)
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Admin(commands.GroupCog, group_name="admin", group_description="Manage newsbot"):
+    """/admin reload, /admin stats, /admin sync."""
+
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         super().__init__()
@@ -31,16 +36,16 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
         bot = bot_of(interaction)
         room = bot.room
         if room.reloading:
-            await deliver(interaction, ready(replies.busy_reply(room.reload_running_for)))
+            await deliver(interaction, ready(busy_reply(room.reload_running_for)))
             return
         # A reload of thousands of files takes seconds: acknowledge first.
         await interaction.response.defer(thinking=True, ephemeral=True)
         try:
             report = await room.reload(wait=False)
         except StoreBusy:
-            reply = replies.busy_reply(room.reload_running_for)
+            reply = busy_reply(room.reload_running_for)
         else:
-            reply = replies.reload_reply(report, root=room.settings.data_dir)
+            reply = reload_reply(report, root=room.settings.data_dir)
             if report.changed:
                 await bot.stories_changed()
         await interaction.followup.send(**reply.send_kwargs())
@@ -51,9 +56,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
     @admin_only()
     async def stats(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
-        await deliver(
-            interaction, replies.stats_reply(bot.room, latency=bot.latency), ephemeral_wait=True
-        )
+        await deliver(interaction, stats_reply(bot.room, latency=bot.latency), ephemeral_wait=True)
 
     @app_commands.command(
         name="sync", description="Publish the slash commands (to this server, or globally)"
@@ -77,11 +80,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage new
         guild_id = interaction.guild_id if scope == "here" else None
         synced = await publish(bot_of(interaction), guild_id)
         where = "this server" if guild_id else "every server (may take up to an hour to show)"
-        reply = replies.message_reply(
-            "Commands synced", f"{len(synced)} commands published to {where}."
-        )
+        reply = message_reply("Commands synced", f"{len(synced)} commands published to {where}.")
         await interaction.followup.send(**reply.send_kwargs())
 
 
 async def setup(bot: commands.Bot) -> None:
+    """Extension entry point: `NewsBot.setup_hook` loads this module by name."""
     await bot.add_cog(Admin(bot))

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.discord_app.bot import NewsBot
 from bot.discord_app.views import NewsView
-from bot.replies.answers import Reply
+from bot.replies.reply import Reply
 
 log = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NewsBot
 
 # Discord allows 3 s before the first response; defer well before that so a
 # slow answer (a cold cache after a big reload) still arrives.
@@ -24,6 +22,7 @@ DEFER_AFTER = 1.2
 
 
 def bot_of(interaction: discord.Interaction) -> NewsBot:
+    """The bot an interaction came to (the cogs run only in a `NewsBot`)."""
     return interaction.client  # type: ignore[return-value]
 
 

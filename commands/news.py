@@ -8,13 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.replies import answers as replies
+from bot.replies.news import help_reply, latest_reply, news_reply, topics_reply
 from commands.common import bot_of, deliver, ready, topic_choices
 
 log = logging.getLogger(__name__)
 
 
 class News(commands.Cog):
+    """/news (with its pager), /latest, /topics, /help."""
+
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
@@ -24,7 +26,7 @@ class News(commands.Cog):
         self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]
     ) -> None:
         room = bot_of(interaction).room
-        await deliver(interaction, replies.news_reply(room, query, owner_id=interaction.user.id))
+        await deliver(interaction, news_reply(room, query, owner_id=interaction.user.id))
 
     @news.autocomplete("query")
     async def news_autocomplete(
@@ -47,7 +49,7 @@ class News(commands.Cog):
         topic: app_commands.Range[str, 1, 100] | None = None,
         count: app_commands.Range[int, 1, 20] = 5,
     ) -> None:
-        await deliver(interaction, replies.latest_reply(bot_of(interaction).room, topic, count))
+        await deliver(interaction, latest_reply(bot_of(interaction).room, topic, count))
 
     @latest.autocomplete("topic")
     async def topic_autocomplete(
@@ -57,12 +59,13 @@ class News(commands.Cog):
 
     @app_commands.command(name="topics", description="The topics I know, with story counts")
     async def topics(self, interaction: discord.Interaction) -> None:
-        await deliver(interaction, replies.topics_reply(bot_of(interaction).room))
+        await deliver(interaction, topics_reply(bot_of(interaction).room))
 
     @app_commands.command(name="help", description="What I can do")
     async def help(self, interaction: discord.Interaction) -> None:
-        await deliver(interaction, ready(replies.help_reply()))
+        await deliver(interaction, ready(help_reply()))
 
 
 async def setup(bot: commands.Bot) -> None:
+    """Extension entry point: `NewsBot.setup_hook` loads this module by name."""
     await bot.add_cog(News(bot))

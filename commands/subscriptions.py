@@ -4,7 +4,9 @@ Who may do what is decided here, from the permissions Discord sends and the
 guild cache: a channel subscription needs Manage Channels in that channel (or
 Manage Server), and the bot must be able to post there; a personal one is the
 invoker's own. The rules that hold for every front end live in
-`bot.subscriptions`.
+`bot.core.alerts.subscriptions`, and what the commands answer (the list, the
+confirmations) in `bot.replies.subscriptions`; only the channel names come
+from here.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -23,13 +23,18 @@ from discord.ext import commands
 from bot.core.alerts import subscriptions as subs
 from bot.core.alerts.dispatch import Dispatcher
 from bot.discord_app import sender as discord_sender
-from bot.discord_app.bot import UserFacingError
-from bot.replies import answers as replies
-from bot.replies import render
+from bot.discord_app.bot import NewsBot
+from bot.discord_app.errors import UserFacingError
+from bot.replies.reply import Reply
+from bot.replies.sanitize import plain
+from bot.replies.subscriptions import (
+    ChannelLabel,
+    subscribed_reply,
+    subscription_label,
+    subscriptions_reply,
+    unsubscribed_reply,
+)
 from commands.common import bot_of, deliver, topic_choices
-
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NewsBot
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +45,17 @@ def _limits(bot: NewsBot) -> subs.Limits:
     )
 
 
-def _channel_name(guild: discord.Guild | None, sub: subs.Subscription) -> str:
-    if sub.channel_id is None:
-        return "DM"
-    channel = guild.get_channel(sub.channel_id) if guild else None
-    return f"#{channel.name}" if channel is not None else f"#deleted-channel ({sub.channel_id})"
+def channel_label(guild: discord.Guild | None) -> ChannelLabel:
+    """Names a subscription's destination from the guild cache: '#alerts', 'DM',
+    or '#deleted-channel (id)' for a channel the guild no longer has."""
 
+    def name(sub: subs.Subscription) -> str:
+        if sub.channel_id is None:
+            return "DM"
+        channel = guild.get_channel(sub.channel_id) if guild else None
+        return f"#{channel.name}" if channel is not None else f"#deleted-channel ({sub.channel_id})"
 
-def label(sub: subs.Subscription, guild: discord.Guild | None) -> str:
-    """'Computer Vision → #alerts · keywords: robot · paused' (autocomplete, lists)."""
-    parts = [f"{sub.topic} → {_channel_name(guild, sub)}"]
-    if sub.filters():
-        parts.append(sub.filters())
-    if sub.status != "active":
-        parts.append(sub.status)
-    return " · ".join(parts)
+    return name
 
 
 def manager_check(interaction: discord.Interaction) -> Callable[[subs.Subscription], bool]:
@@ -120,30 +121,9 @@ def _check_channel(interaction: discord.Interaction, channel: discord.TextChanne
         )
 
 
-def _since(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d")
-
-
-def _field(sub: subs.Subscription, guild: discord.Guild | None) -> tuple[str, str]:
-    name = f"{sub.topic} → {_channel_name(guild, sub)}"
-    lines = [sub.state()]
-    if sub.filters():
-        lines.append(sub.filters())
-    lines.append(f"since {_since(sub.created_at)} · #{sub.id}")
-    return name, "\n".join(lines)
-
-
-def _list_embed(
-    title: str, items: list[subs.Subscription], guild: discord.Guild | None, empty: str
-) -> discord.Embed:
-    shown = items[:24]
-    fields = [_field(s, guild) for s in shown]
-    if len(items) > len(shown):
-        fields.append(("…", f"and {len(items) - len(shown)} more"))
-    return render.info_embed(title, fields, description=None if items else empty, inline=False)
-
-
 class Subscriptions(commands.Cog):
+    """/subscribe, /unsubscribe, /subscriptions, and the alert dispatcher they feed."""
+
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
         self.dispatcher: Dispatcher | None = None
@@ -198,11 +178,11 @@ class Subscriptions(commands.Cog):
         if name is None:
             close = await room.searcher.topic_choices(topic, limit=3)
             hint = f" Did you mean {', '.join(close)}?" if close else " See /topics."
-            raise UserFacingError(f"I don't know the topic “{render.plain(topic)[:100]}”.{hint}")
+            raise UserFacingError(f"I don't know the topic “{plain(topic)[:100]}”.{hint}")
         if channel is not None:
             _check_channel(interaction, channel)
 
-        async def write() -> replies.Reply:
+        async def write() -> Reply:
             try:
                 sub, outcome = await subs.subscribe(
                     room.store,
@@ -216,20 +196,11 @@ class Subscriptions(commands.Cog):
                 )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None
+            # Alerts held back while it was paused go out now.
+            if outcome == "resumed" and self.dispatcher is not None:
+                self.dispatcher.wake()
             where = f"in #{channel.name}" if channel else "to you by DM"
-            text = f"New {sub.topic} stories will be posted {where}."
-            if sub.filters():
-                text += f" Only those with {sub.filters()}."
-            if outcome == "resumed":
-                title = "Subscription resumed"
-                text += " Alerts held back while it was paused are on their way."
-                if self.dispatcher is not None:
-                    self.dispatcher.wake()
-            else:
-                title = "Subscribed"
-                if channel is None:
-                    text += " Make sure your privacy settings let me send you direct messages."
-            return replies.message_reply(title, text)
+            return subscribed_reply(sub, outcome, where=where)
 
         # The write waits (busy timeout) while a reload or another process's
         # `newsbot load` holds the store; past Discord's 3 s the answer would be
@@ -255,7 +226,7 @@ class Subscriptions(commands.Cog):
         if not (ident.isascii() and ident.isdigit()) or len(ident) > 18:
             raise UserFacingError("Pick a subscription from the list (start typing its topic).")
 
-        async def write() -> replies.Reply:
+        async def write() -> Reply:
             try:
                 sub = await subs.remove(
                     room.store,
@@ -266,8 +237,7 @@ class Subscriptions(commands.Cog):
                 )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None
-            text = f"Removed: {label(sub, interaction.guild)}. No more alerts from it."
-            return replies.message_reply("Unsubscribed", text)
+            return unsubscribed_reply(sub, channel_label=channel_label(interaction.guild))
 
         await deliver(
             interaction, write(), ephemeral_wait=True
@@ -288,9 +258,10 @@ class Subscriptions(commands.Cog):
             log.exception("subscription autocomplete failed")
             return []
         typed = current.casefold().strip()
+        label = channel_label(interaction.guild)
         out = []
         for s in found:
-            text = label(s, interaction.guild)
+            text = subscription_label(s, label)
             if typed and typed not in text.casefold() and typed.lstrip("#") != str(s.id):
                 continue
             out.append(app_commands.Choice(name=text[:100], value=str(s.id)))
@@ -304,24 +275,14 @@ class Subscriptions(commands.Cog):
     async def subscriptions(self, interaction: discord.Interaction) -> None:
         store = bot_of(interaction).room.store
         guild = interaction.guild
-        embeds = []
+        here = None
         if guild is not None:
             here = [s for s in await subs.for_guild(store, guild.id) if _visible(interaction, s)]
-            embeds.append(
-                _list_embed(
-                    "Alerts in this server",
-                    here,
-                    guild,
-                    "No channel alerts here yet: /subscribe with a channel.",
-                )
-            )
         mine = await subs.personal(store, interaction.user.id)
-        embeds.append(
-            _list_embed("Your DM alerts", mine, guild, "None yet: /subscribe without a channel.")
-        )
-        reply = replies.Reply(render.enforce_limits(embeds), ephemeral=True)
+        reply = subscriptions_reply(mine, here=here, channel_label=channel_label(guild))
         await interaction.response.send_message(**reply.send_kwargs())
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Subscriptions(bot))  # type: ignore[arg-type]
+async def setup(bot: NewsBot) -> None:
+    """Extension entry point: `NewsBot.setup_hook` loads this module by name."""
+    await bot.add_cog(Subscriptions(bot))

@@ -44,11 +44,11 @@ import pytest
 
 from bot.core.newsroom import Newsroom
 from bot.core.settings import Settings
-from bot.discord_app.bot import NewsBot, publish
+from bot.discord_app.bot import NewsBot
+from bot.discord_app.run import publish
 from tests.helpers import DATA_DIR, write_record
 from tests.standin import DispatchedInteraction, RecordedRequest, StandIn, run_bot
-
-EPHEMERAL = 64
+from tests.standin.protocol import DEFERRED_CHANNEL_MESSAGE
 
 
 class StandInNewsBot(NewsBot):
@@ -84,7 +84,9 @@ class BotHarness:
     async def invoke(
         self, command: str, options: Mapping[str, Any] | None = None, **context: Any
     ) -> DispatchedInteraction:
-        """Dispatch ``/command`` (``"admin reload"`` for subcommands); context as `StandIn.slash`."""
+        """Dispatch ``/command`` (``"admin reload"`` for subcommands).
+
+        ``context`` is as for `StandIn.slash`."""
         return await self.standin.dispatch_interaction(
             self.standin.slash(command, options, **context)
         )
@@ -122,7 +124,7 @@ class BotHarness:
     async def final_message(self, it: DispatchedInteraction) -> dict[str, Any]:
         """What the user ends up seeing: the message itself, or the followup after a defer."""
         callback = await it.wait_callback(timeout=5.0)
-        if callback.json["type"] == 5:
+        if callback.json["type"] == DEFERRED_CHANNEL_MESSAGE:
             await it.wait_followup(timeout=5.0)
         message = it.original_message
         assert message is not None, "the interaction has no message"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, open_store
 from tests.standin import StandIn
 
 # --------------------------------------------------------------------------------------
@@ -43,7 +43,7 @@ async def standin() -> AsyncIterator[StandIn]:
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     """A fresh, empty store in tmp_path."""
-    s = await Store.open(tmp_path / "store.db")
+    s = await open_store(tmp_path / "store.db")
     try:
         yield s
     finally:

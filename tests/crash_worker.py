@@ -47,9 +47,9 @@ def say(line: str) -> None:
 async def load(db: str, paths: list[str]) -> int:
     from bot.core.alerts.matching import match_hook
     from bot.core.loader import load_paths
-    from bot.core.store.sqlite import Store
+    from bot.core.store import open_store
 
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         say("start")
         report = await load_paths(
@@ -115,17 +115,16 @@ class FakeDiscord:
 
 
 async def dispatch(db: str, log_path: str, pause: float, pause_at: int) -> int:
-    from bot.core.alerts import matching as alerts
     from bot.core.alerts.dispatch import Dispatcher, Pacer
-    from bot.core.store.sqlite import Store
+    from bot.core.store import open_store
 
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         fast = Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0), margin=0.0)
         dispatcher = Dispatcher(store, FakeDiscord(log_path, pause, pause_at), pacer=fast)  # type: ignore[arg-type]
         say("start")
         for _ in range(1000):  # a fake that always accepts drains in a few rounds
-            if not await alerts.pending_targets(store.read):
+            if not await store.pending_targets():
                 break
             await dispatcher.run_once()
         say("drained")

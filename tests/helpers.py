@@ -103,3 +103,14 @@ def db_query(db_path: Path, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[
         return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+def db_execute(db_path: Path, sql: str, args: tuple[Any, ...] = ()) -> None:
+    """Run one writing statement against an SQLite file, committed at once: for tests
+    that set up a state the store's own methods never make."""
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        with conn:
+            conn.execute(sql, args)
+    finally:
+        conn.close()

@@ -1,0 +1,1 @@
+"""The `newsbot` command line: a thin layer over the core's Python API."""

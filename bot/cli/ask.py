@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.cli.load import open_filled
 from bot.core.search.searcher import Answer, Hit, Searcher
 from bot.core.settings import Settings
-from bot.core.store.sqlite import Store
-
-OpenStore = Callable[[Settings], Awaitable[Store]]
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
+    """One hit in the JSON shape scripts rely on."""
     return {
         "url": hit.url,
         "title": hit.title,
@@ -34,6 +32,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def answer_json(answer: Answer, *, full: bool = False) -> dict[str, Any]:
+    """An answer as JSON; `full` adds how the question was understood."""
     out: dict[str, Any] = {
         "query": answer.query,
         "hits": [hit_json(h) for h in answer.hits],
@@ -50,6 +49,7 @@ def answer_json(answer: Answer, *, full: bool = False) -> dict[str, Any]:
 
 
 def print_answer(answer: Answer) -> None:
+    """An answer for a person: numbered hits, or what to try instead."""
     if answer.notice:
         print(answer.notice)
     if answer.corrected:
@@ -69,7 +69,8 @@ def print_answer(answer: Answer) -> None:
         print("Did you mean: " + " | ".join(answer.suggestions))
 
 
-async def cmd_ask(args: argparse.Namespace, settings: Settings, open_store: OpenStore) -> int:
+async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """`newsbot ask QUESTION` (or `-`: one question per line, one JSON line each)."""
     words = list(args.question)
     limit = int(args.limit)
     if limit < 1 or limit > 50:
@@ -80,7 +81,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, open_store: Open
     if not from_stdin and not question:
         print("newsbot ask: the question is empty", file=sys.stderr)
         return 2
-    store = await open_store(settings)
+    store = await open_filled(settings)
     try:
         searcher = Searcher(store, max_query_chars=settings.max_query_chars)
         if from_stdin:
@@ -101,8 +102,9 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings, open_store: Open
     return 0
 
 
-async def cmd_topics(args: argparse.Namespace, settings: Settings, open_store: OpenStore) -> int:
-    store = await open_store(settings)
+async def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    """`newsbot topics`: every topic with its story count."""
+    store = await open_filled(settings)
     try:
         topics = await store.topics()
     finally:

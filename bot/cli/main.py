@@ -1,5 +1,9 @@
 """`newsbot` command line: load, stats, ask, topics, console, run, sync.
 
+A thin layer over the Python API: this module holds the parser and sends
+each subcommand to its module (`bot.cli.load`, `bot.cli.ask`, the console,
+the Discord adapter).
+
 Exit codes: 0 success; 2 usage errors or nothing could be done; 3 a load where
 some records were rejected (the rest loaded).
 """
@@ -8,20 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from bot.core.loader import LoadError, LoadReport, load_paths
+from dotenv import load_dotenv
+
+from bot.cli.ask import cmd_ask, cmd_topics
+from bot.cli.load import cmd_load, cmd_stats
+from bot.console.session import run_console
 from bot.core.settings import ConfigError, Settings
-from bot.core.store.sqlite import Store, StoreError
-from bot.core.text import format_bytes
-
-log = logging.getLogger("newsbot")
+from bot.core.store import StoreError
+from bot.discord_app.run import run_bot, sync_commands
 
 
 class UsageError(Exception):
@@ -43,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
-        # Repeated on each subcommand so `newsbot load --db x` works as well as `newsbot --db x load`.
+        # Repeated on each subcommand so `newsbot load --db x` works as well as
+        # `newsbot --db x load`.
         sp.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="SQLite store")
         return sp
 
@@ -91,121 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "db", None):
-        from dataclasses import replace
-
-        settings = replace(settings, db_path=Path(args.db))
+        settings = dataclasses.replace(settings, db_path=Path(args.db))
     return settings
-
-
-async def open_store(settings: Settings) -> Store:
-    """Open the store; a brand-new one is first filled from the data folder."""
-    from bot.core.newsroom import open_store as open_filled
-
-    store, report = await open_filled(settings)
-    if report is not None:
-        print(
-            f"newsbot: new store {settings.db_path}: loaded {settings.data_dir} ({report.summary()})",
-            file=sys.stderr,
-        )
-    return store
-
-
-# -- load / stats --------------------------------------------------------------
-
-
-def _progress_bar() -> tuple[Any, Any]:
-    """A rich progress bar on a terminal; nothing when output is piped."""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    # On stderr, the stream checked above: rich's default (stdout) would put the
-    # bar's stray newline into piped output and nothing on the terminal.
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        console=Console(stderr=True),
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task("parsing" if phase == "parse" else "storing", total=total)
-        bar.update(tasks[phase], completed=done, total=total)
-
-    return bar, update
-
-
-def print_load_report(report: LoadReport, *, as_json: bool = False) -> None:
-    if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
-        return
-    print(f"{report.files} files: {report.summary()} in {report.seconds:.1f}s")
-    for err in report.rejected:
-        print(f"rejected {err}")
-    if report.warnings:
-        shown = report.warnings[:20]
-        for w in shown:
-            print(f"warning {w}", file=sys.stderr)
-        if len(report.warnings) > len(shown):
-            print(f"… and {len(report.warnings) - len(shown)} more warnings", file=sys.stderr)
-
-
-async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core.alerts.matching import match_hook
-
-    store = await Store.open(settings.db_path)
-    try:
-        bar, update = _progress_bar()
-        hook = match_hook(max_age=settings.alert_max_age)
-        try:
-            with bar if bar is not None else contextlib.nullcontext():
-                report = await load_paths(
-                    store,
-                    args.paths,
-                    prune=args.prune,
-                    progress=update,
-                    on_stored=[hook],
-                    max_bytes=settings.max_record_bytes,
-                    workers=args.workers,
-                )
-        except LoadError as exc:
-            print(f"newsbot load: {exc}", file=sys.stderr)
-            return 2
-    finally:
-        await store.close()
-    print_load_report(report, as_json=args.json)
-    if report.files == 0 and not report.loaded:
-        print(
-            "newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr
-        )
-        return 2
-    return report.exit_code
-
-
-async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    store = await open_store(settings)
-    try:
-        stats = await store.stats()
-    finally:
-        await store.close()
-    if args.json:
-        print(json.dumps(stats))
-    else:
-        for key in ("stories", "topics", "providers", "related", "newest"):
-            print(f"{key:>10}: {stats[key]}")
-        print(f"{'db size':>10}: {format_bytes(stats['db_bytes'])} ({settings.db_path})")
-    return 0
 
 
 # -- entry point ---------------------------------------------------------------
@@ -217,32 +109,23 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await cmd_load(args, settings)
     if cmd == "stats":
         return await cmd_stats(args, settings)
-    if cmd in ("ask", "topics"):
-        from bot.cli import ask as cli_ask
-
-        return await (cli_ask.cmd_ask if cmd == "ask" else cli_ask.cmd_topics)(
-            args, settings, open_store
-        )
+    if cmd == "ask":
+        return await cmd_ask(args, settings)
+    if cmd == "topics":
+        return await cmd_topics(args, settings)
     if cmd == "console" or (cmd is None and not settings.token):
-        from bot.console.session import run_console
-
         return await run_console(args, settings)
     if cmd in ("run", None):
-        from bot.discord_app.bot import run_bot
-
         return await run_bot(settings)
     if cmd == "sync":
-        from bot.discord_app.bot import sync_commands
-
         return await sync_commands(settings, guild=args.guild)
     raise UsageError(f"unknown command {cmd!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `newsbot` command; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    from dotenv import load_dotenv
-
     # `.env` fills in what the environment lacks, for every variable (some, like
     # NEWSBOT_WORDNET, are read where they are used rather than through Settings).
     load_dotenv(".env", override=False)

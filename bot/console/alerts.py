@@ -3,71 +3,86 @@
 The console has one user (`CONSOLE_USER_ID`); their subscriptions are personal
 ("DM") ones, and the dispatcher's sender prints the alert embeds instead of
 posting them. The outbox ledger makes each alert print once.
+
+The commands take the session as a `Screen` (its newsroom and its two ways of
+printing), so this module does not import the session that calls it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from rich.console import Console
 from rich.text import Text
 
+from bot.console.options import parse_options
+from bot.console.panels import embed_panel
 from bot.core.alerts import subscriptions
 from bot.core.alerts.dispatch import Dispatcher, Pacer, SendResult, Target
+from bot.core.newsroom import Newsroom
 from bot.core.records import Article
-from bot.replies import render
-from bot.replies.answers import Reply
-
-if TYPE_CHECKING:
-    from bot.console.session import ConsoleSession
+from bot.core.store import Store
+from bot.replies.embeds import alert_batches, info_embed
+from bot.replies.reply import Reply
+from bot.replies.subscriptions import subscriptions_reply
 
 CONSOLE_USER_ID = 0
 
 
-class ConsoleSender:
-    """A dispatcher `Sender` that prints alert digests to the session's console."""
+class Screen(Protocol):
+    """What the subscription commands need of a console session."""
 
-    def __init__(self, session: ConsoleSession) -> None:
-        self.session = session
+    @property
+    def room(self) -> Newsroom:
+        """The newsroom whose store holds the subscriptions."""
+        ...
+
+    def show(self, reply: Reply) -> None:
+        """Print a reply."""
+        ...
+
+    def hint(self, text: str) -> None:
+        """Print a one-line note (usage, a refusal)."""
+        ...
+
+
+class ConsoleSender:
+    """A dispatcher `Sender` that prints alert digests to a console."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
 
     async def send(
         self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
     ) -> SendResult:
-        from bot.console.session import embed_panel
-
-        console = self.session.console
+        """Print the digest's heading and its embeds; every story counts as delivered."""
+        console = self.console
         plural = "story" if len(articles) == 1 else "stories"
         console.print(Text(f"🔔 Alert: {len(articles)} new {plural} in {topic}", style="bold red"))
-        for batch in render.alert_batches(list(articles), topic=topic):
+        for batch in alert_batches(list(articles), topic=topic):
             for embed in batch:
                 console.print(embed_panel(embed))
         return SendResult(message_id=None, article_ids=tuple(a.id for a in articles if a.id))
 
 
-def _dispatcher(session: ConsoleSession) -> Dispatcher:
-    if session.alerts is None:
-        # A terminal has no rate limits worth pacing for.
-        session.alerts = Dispatcher(
-            session.room.store,
-            ConsoleSender(session),
-            pacer=Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0)),
-        )
-    return session.alerts
+def console_dispatcher(store: Store, console: Console) -> Dispatcher:
+    """The dispatcher that prints the console user's alerts (`run_once` after each reload)."""
+    # A terminal has no rate limits worth pacing for.
+    return Dispatcher(
+        store,
+        ConsoleSender(console),
+        pacer=Pacer(per_target=(10_000, 1.0), overall=(10_000, 1.0)),
+    )
 
 
-async def deliver(session: ConsoleSession) -> None:
-    """Print every alert that is due (called after reloads and rescans)."""
-    await _dispatcher(session).run_once()
-
-
-def _limits(session: ConsoleSession) -> subscriptions.Limits:
+def _limits(session: Screen) -> subscriptions.Limits:
     s = session.room.settings
     return subscriptions.Limits(per_guild=s.max_subs_per_guild, per_user=s.max_subs_per_user)
 
 
-async def subscribe(session: ConsoleSession, rest: str) -> None:
-    from bot.console.session import parse_options
-
+async def subscribe(session: Screen, rest: str) -> None:
+    """/subscribe <topic> [keywords=a,b] [min_quality=N] for the console user."""
     text, opts = parse_options(rest)
     if not text:
         session.hint("Usage: /subscribe <topic> [keywords=word,word] [min_quality=N]")
@@ -103,7 +118,7 @@ async def subscribe(session: ConsoleSession, rest: str) -> None:
     session.show(
         Reply(
             [
-                render.info_embed(
+                info_embed(
                     f"{verb} {sub.topic}",
                     [],
                     description=f"New {sub.topic} stories will be printed here{extra}, once each "
@@ -114,7 +129,8 @@ async def subscribe(session: ConsoleSession, rest: str) -> None:
     )
 
 
-async def unsubscribe(session: ConsoleSession, rest: str) -> None:
+async def unsubscribe(session: Screen, rest: str) -> None:
+    """/unsubscribe <topic or #id>: remove the console user's matching subscriptions."""
     subs = await subscriptions.personal(session.room.store, CONSOLE_USER_ID)
     wanted = rest.strip().lstrip("#")
     match = [s for s in subs if wanted.isdigit() and s.id == int(wanted)]
@@ -133,25 +149,22 @@ async def unsubscribe(session: ConsoleSession, rest: str) -> None:
             may_manage_channel=lambda _s: False,
         )
     names = ", ".join(f"#{s.id} {s.topic}" for s in match)
-    session.show(Reply([render.info_embed("Unsubscribed", [], description=names)]))
+    session.show(Reply([info_embed("Unsubscribed", [], description=names)]))
 
 
-async def list_subscriptions(session: ConsoleSession) -> None:
+async def list_subscriptions(session: Screen) -> None:
+    """/subscriptions: the console user's subscriptions, listed as Discord lists them."""
     subs = await subscriptions.personal(session.room.store, CONSOLE_USER_ID)
-    if not subs:
-        session.show(
-            Reply(
-                [
-                    render.info_embed(
-                        "Your subscriptions",
-                        [],
-                        description="None yet: try /subscribe Computer Vision",
-                    )
-                ]
-            )
+    session.show(
+        subscriptions_reply(
+            subs,
+            channel_label=_console_label,
+            mine_title="Your subscriptions",
+            mine_empty="None yet: try /subscribe Computer Vision",
         )
-        return
-    fields = [
-        (f"#{s.id} {s.topic}", " · ".join(p for p in (s.state(), s.filters()) if p)) for s in subs
-    ]
-    session.show(Reply([render.info_embed("Your subscriptions", fields, inline=False)]))
+    )
+
+
+def _console_label(_sub: subscriptions.Subscription) -> str:
+    # The console user's subscriptions are all personal ones: alerts print here.
+    return "this console"

@@ -1,136 +1,42 @@
 """`newsbot console`: the bot's commands in a terminal, no Discord needed.
 
 Each command builds the very `Reply` (embeds and buttons) that the slash
-command sends (`bot/replies.py`); this module only prints it. Text from
-articles is printed as plain `rich.text.Text`, never as markup, so a title
-cannot restyle the terminal.
+command sends (`bot.replies`); `bot.console.panels` prints it, and
+`bot.console.alerts` holds the subscription commands and the alert printer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import shlex
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+import webbrowser
 from pathlib import Path
 from typing import Any
 
-import discord
 from rapidfuzz import process
-from rich.console import Console, Group
-from rich.panel import Panel
+from rich.console import Console
 from rich.text import Text
 
+from bot.console import alerts as console_alerts
 from bot.console.alerts import CONSOLE_USER_ID
+from bot.console.panels import Action, print_reply
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
-from bot.core.store.sqlite import StoreBusy
-from bot.replies import answers as replies
-from bot.replies import render
-from bot.replies.answers import NewsPager, Reply
+from bot.core.store import StoreBusy
+from bot.replies.admin import reload_reply, stats_reply
+from bot.replies.news import help_reply, latest_reply, news_reply, topics_reply
+from bot.replies.reply import NewsPager, Reply
 
 log = logging.getLogger(__name__)
 
 
 DEMO_COMMAND = "/news ibm facial recognition human rights"
-_MD_LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]+)\)")
-
-
-# -- printing a Reply -----------------------------------------------------------
-
-
-def _links_to_text(value: str) -> str:
-    """Markdown links as 'text <url>' (a terminal shows both), then unescaped."""
-    return render.unescape(_MD_LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", value)).replace(
-        "**", ""
-    )
-
-
-def embed_panel(embed: discord.Embed) -> Panel:
-    """One embed as a rich Panel: title, link, author, text, fields, image, time, footer."""
-    d = embed.to_dict()
-    body: list[Any] = []
-    author = d.get("author") or {}
-    if author.get("name"):
-        line = Text(author["name"], style="bold cyan")
-        if author.get("url"):
-            line.append(f"  {author['url']}", style="dim")
-        body.append(line)
-    if d.get("url"):
-        body.append(Text(d["url"], style="underline blue"))
-    if d.get("description"):
-        body.append(Text(""))
-        body.append(Text(_links_to_text(d["description"])))
-    for f in d.get("fields") or []:
-        body.append(Text(""))
-        body.append(Text(_links_to_text(f["name"]), style="bold"))
-        body.append(Text(_links_to_text(f["value"])))
-    for key, label in (("image", "image"), ("thumbnail", "thumbnail")):
-        if (d.get(key) or {}).get("url"):
-            body.append(Text(f"{label}: {d[key]['url']}", style="dim"))
-    meta = []
-    if d.get("timestamp"):
-        meta.append(_when(d["timestamp"]))
-    if (d.get("footer") or {}).get("text"):
-        meta.append(d["footer"]["text"])
-    if meta:
-        body.append(Text(""))
-        body.append(Text(" · ".join(meta), style="dim"))
-    title = Text(_links_to_text(d.get("title") or ""), style="bold")
-    colour = d.get("color")
-    border = f"#{colour:06x}" if isinstance(colour, int) else "white"
-    return Panel(Group(*body), title=title, title_align="left", border_style=border, expand=True)
-
-
-def _when(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso
-
-
-@dataclass(slots=True)
-class Action:
-    """A numbered thing the user can do next: open a link, or page."""
-
-    label: str
-    url: str | None = None
-
-
-def reply_actions(reply: Reply) -> list[Action]:
-    actions = [Action(b.label or "link", b.url) for b in reply.buttons if b.url]
-    pager = reply.pager
-    if pager is not None and pager.total > 1:
-        if pager.index > 0:
-            actions.append(Action("◀ Previous (type: prev)"))
-        if pager.index < pager.total - 1:
-            actions.append(Action("Next ▶ (type: next)"))
-    return actions
-
-
-def print_reply(console: Console, reply: Reply) -> list[Action]:
-    for embed in reply.embeds:
-        console.print(embed_panel(embed))
-    actions = reply_actions(reply)
-    numbered = [a for a in actions if a.url]
-    for i, a in enumerate(numbered, start=1):
-        line = Text(f"  [{i}] {a.label}", style="bold")
-        line.append(f"  {a.url}", style="dim")
-        console.print(line)
-    paging = [a.label for a in actions if not a.url]
-    if paging:
-        console.print(Text("  " + "   ".join(paging), style="bold"))
-    return numbered
 
 
 # -- the command loop ---------------------------------------------------------------
 
 
-Handler = Callable[["ConsoleSession", str], Awaitable[None]]
 COMMANDS: dict[str, tuple[str, str]] = {
     "news": ("/news <question>", "the story that best answers your question"),
     "latest": ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
@@ -148,19 +54,23 @@ WORDS = ("next", "prev", "open N", "quit")
 
 
 class ConsoleSession:
+    """One terminal user's conversation: the last pager, the last links, their alerts."""
+
     def __init__(self, room: Newsroom, console: Console) -> None:
         self.room = room
         self.console = console
         self.pager: NewsPager | None = None
         self.links: list[Action] = []
-        self.alerts: Any = None  # the alert dispatcher, when subscriptions are available
+        self.alerts = console_alerts.console_dispatcher(room.store, console)
 
     def show(self, reply: Reply) -> None:
+        """Print a reply; its links become `open N`, its pager `next`/`prev`."""
         self.links = print_reply(self.console, reply)
         if reply.pager is not None:
             self.pager = reply.pager
 
     def hint(self, text: str) -> None:
+        """Print a one-line note (usage, a refusal) in yellow."""
         self.console.print(Text(text, style="yellow"))
 
     async def run_line(self, line: str) -> bool:
@@ -216,92 +126,78 @@ class ConsoleSession:
             return
         action = self.links[int(arg) - 1]
         self.console.print(Text(f"{action.label}: {action.url}"))
-        import webbrowser
-
         if sys.stdout.isatty():
             webbrowser.open(action.url or "")
 
     # -- commands (same replies as the slash commands) ------------------------
 
     async def cmd_news(self, rest: str) -> None:
+        """/news <question>: the best story, with a pager over the other hits."""
         if not rest:
             self.hint("Usage: /news <question>, e.g. /news ibm facial recognition")
             return
-        self.show(await replies.news_reply(self.room, rest, owner_id=CONSOLE_USER_ID))
+        self.show(await news_reply(self.room, rest, owner_id=CONSOLE_USER_ID))
 
     async def cmd_latest(self, rest: str) -> None:
+        """/latest [topic] [count]."""
         words = rest.split()
         count = 5
         if words and words[-1].isdigit():
             count = int(words.pop())
-        self.show(await replies.latest_reply(self.room, " ".join(words) or None, count))
+        self.show(await latest_reply(self.room, " ".join(words) or None, count))
 
     async def cmd_topics(self, rest: str) -> None:
-        self.show(await replies.topics_reply(self.room))
+        """/topics: topics with story counts."""
+        self.show(await topics_reply(self.room))
 
     async def cmd_help(self, rest: str) -> None:
-        self.show(replies.help_reply())
+        """/help, plus the console's own words (next, prev, open N, quit)."""
+        self.show(help_reply())
         self.console.print(Text("In the console also: " + ", ".join(WORDS), style="dim"))
 
     async def cmd_admin(self, rest: str) -> None:
+        """/admin reload | stats (sync needs Discord)."""
         sub = rest.split()[0].lower() if rest.split() else ""
         if sub == "reload":
             report = await self.room.reload(wait=False)
-            self.show(replies.reload_reply(report))
+            self.show(reload_reply(report))
             if report.changed:
                 await self.deliver_alerts()
         elif sub == "stats":
-            self.show(await replies.stats_reply(self.room))
+            self.show(await stats_reply(self.room))
         elif sub == "sync":
             self.hint("/admin sync publishes commands to Discord; run `newsbot sync` with a token.")
         else:
             self.hint("Usage: /admin reload | /admin stats")
 
     async def cmd_subscribe(self, rest: str) -> None:
-        from bot.console import alerts as console_alerts
-
+        """/subscribe <topic> [keywords=a,b] [min_quality=N]."""
         await console_alerts.subscribe(self, rest)
 
     async def cmd_unsubscribe(self, rest: str) -> None:
-        from bot.console import alerts as console_alerts
-
+        """/unsubscribe <topic or #id>."""
         await console_alerts.unsubscribe(self, rest)
 
     async def cmd_subscriptions(self, rest: str) -> None:
-        from bot.console import alerts as console_alerts
-
+        """/subscriptions: the console user's alerts."""
         await console_alerts.list_subscriptions(self)
 
     async def deliver_alerts(self) -> None:
-        from bot.console import alerts as console_alerts
-
-        await console_alerts.deliver(self)
-
-
-def parse_options(rest: str) -> tuple[str, dict[str, str]]:
-    """'Computer Vision keywords=a,b min_quality=50' → ('Computer Vision', {...})."""
-    try:
-        parts = shlex.split(rest)
-    except ValueError:
-        parts = rest.split()
-    plain_words, opts = [], {}
-    for p in parts:
-        key, eq, value = p.partition("=")
-        if eq and key.isidentifier():
-            opts[key.lower()] = value
-        else:
-            plain_words.append(p)
-    return " ".join(plain_words), opts
+        """Print every alert that is due (after reloads and rescans)."""
+        await self.alerts.run_once()
 
 
 # -- entry point ------------------------------------------------------------------
 
 
 def make_console(no_color: bool = False) -> Console:
+    """A rich console; colourless when asked or when stdout is not a terminal."""
     return Console(no_color=no_color or not sys.stdout.isatty(), highlight=False, soft_wrap=False)
 
 
 async def _interactive(session: ConsoleSession, history: Path) -> None:
+    # Lazy for start-up speed (~0.1 s): every `newsbot` command imports this
+    # module, and only an interactive terminal needs prompt_toolkit.
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
@@ -329,6 +225,7 @@ async def _piped(session: ConsoleSession) -> None:
 
 
 async def run_console(args: Any, settings: Settings) -> int:
+    """`newsbot console`: run `-c` commands and exit, or read commands until quit."""
     console = make_console(getattr(args, "no_color", False))
     room = await Newsroom.open(settings)
     session = ConsoleSession(room, console)

@@ -5,9 +5,9 @@ load; a thread on a small one), which also turn each story into the rows the
 store writes, so the parent only moves bytes and runs SQL. A file whose bytes
 hash matches the last load is not parsed at all.
 
-All writes of a load are one `BEGIN IMMEDIATE … COMMIT` transaction, opened at
-the first changed story and streamed into chunk by chunk (memory stays flat at
-100,000 records). It also records sources, prunes on request and runs the
+All writes of a load are one store transaction (`store.transaction()`), opened
+at the first changed story and streamed into chunk by chunk (memory stays flat
+at 100,000 records). It also records sources, prunes on request and runs the
 `on_stored` hooks (alert matching writes its outbox rows there). Killed half-way,
 the store holds exactly what it held before.
 """
@@ -19,6 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -26,21 +27,20 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import (
     DEFAULT_MAX_RECORD_BYTES,
     RecordError,
     parse_bytes,
     scan_paths,
 )
-from bot.core.store.sqlite import Prepared, Store, StoreBusy, prepare
+from bot.core.store import Prepared, SourceFile, Store, StoreBusy, StoreTransaction, prepare
 
 CHUNK = 200  # files per worker task: big enough to amortise pickling, small for progress
 PROCESS_THRESHOLD = 400  # below this many files a worker process costs more than it saves
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-StoredHook = Callable[[aiosqlite.Connection, list[int], list[int]], Awaitable[Any]]
+# (the load's transaction, ids added, ids updated), run before it commits.
+StoredHook = Callable[[StoreTransaction, list[int], list[int]], Awaitable[Any]]
 
 
 class LoadError(RuntimeError):
@@ -105,44 +105,75 @@ class LoadReport:
 # -- phase 1: parse (runs in workers; module-level so it pickles) ------------
 
 
-def parse_chunk(
-    items: Sequence[tuple[str, str, str | None]], max_bytes: int
-) -> list[tuple[Any, ...]]:
-    """For each (shown path, absolute path, known bytes hash):
+@dataclass(frozen=True, slots=True)
+class RejectedFile:
+    """A file that cannot become a story (`shown`: its path as the user gave it)."""
 
-    ("same", abs, hash) | ("ok", abs, hash, url, warnings, pickled Prepared)
-    | ("rejected", shown, reason)
+    shown: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SameFile:
+    """A file whose bytes hash is the one recorded by the last load: not parsed."""
+
+    path: str  # absolute
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """A file parsed into a story, prepared for the store and pickled."""
+
+    path: str  # absolute
+    digest: str
+    url: str  # the story's canonical URL
+    warnings: tuple[str, ...]
+    prepared: bytes  # a pickled `Prepared`, unpickled by the parent only when it is kept
+
+
+FileResult = RejectedFile | SameFile | ParsedFile
+
+
+def parse_chunk(items: Sequence[tuple[str, str, str | None]], max_bytes: int) -> list[FileResult]:
+    """What became of each (shown path, absolute path, known bytes hash).
 
     Stories go back already turned into rows and pickled, so the parent only
     moves bytes and runs SQL: all per-story Python work happens here, in parallel.
     """
-    out: list[tuple[Any, ...]] = []
+    out: list[FileResult] = []
     for shown, path, known in items:
         try:
             with open(path, "rb") as fh:
                 raw = fh.read(max_bytes + 1)
         except OSError as exc:
-            out.append(("rejected", shown, f"cannot read: {exc.strerror or exc}"))
+            out.append(RejectedFile(shown, f"cannot read: {exc.strerror or exc}"))
             continue
         if len(raw) > max_bytes:
             # Only limit+1 bytes were read: parse_bytes would state that as the size.
-            out.append(("rejected", shown, f"file is over the {max_bytes:,}-byte limit"))
+            out.append(RejectedFile(shown, f"file is over the {max_bytes:,}-byte limit"))
             continue
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         if digest == known:
-            out.append(("same", path, digest))
+            out.append(SameFile(path, digest))
             continue
         try:
             article = parse_bytes(raw, shown, max_bytes)
         except RecordError as exc:
-            out.append(("rejected", shown, exc.reason))
+            out.append(RejectedFile(shown, exc.reason))
             continue
         except Exception as exc:
-            out.append(("rejected", shown, f"unexpected parser error: {type(exc).__name__}"))
+            out.append(RejectedFile(shown, f"unexpected parser error: {type(exc).__name__}"))
             continue
         prepared = prepare(replace(article, source=path))
         out.append(
-            ("ok", path, digest, prepared.url, article.warnings, pickle.dumps(prepared, protocol=5))
+            ParsedFile(
+                path=path,
+                digest=digest,
+                url=prepared.url,
+                warnings=article.warnings,
+                prepared=pickle.dumps(prepared, protocol=5),
+            )
         )
     return out
 
@@ -153,7 +184,7 @@ def _executor(n_files: int, workers: int | None) -> Executor | None:
     n = workers if workers is not None else min(cpus + 1, 5)
     if n <= 1 or n_files < PROCESS_THRESHOLD or not _main_is_importable():
         return None
-    # forkserver: forking a process that runs threads (aiosqlite's) can deadlock the child.
+    # forkserver: forking a process that runs threads (the store driver's) can deadlock the child.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["bot.core.records", "yaml"])
     return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
@@ -161,8 +192,6 @@ def _executor(n_files: int, workers: int | None) -> Executor | None:
 
 def _main_is_importable() -> bool:
     """Worker processes re-import __main__; from `python -` or a REPL they cannot."""
-    import sys
-
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     return path is None or os.path.exists(path)
@@ -181,17 +210,17 @@ async def load_paths(
     on_stored: Sequence[StoredHook] = (),
     workers: int | None = None,
     wait: bool = True,
-    fail_after: int | None = None,
 ) -> LoadReport:
     """Load record files and folders into `store`. See the module docstring.
 
-    `wait=False` raises StoreBusy when another load of this store is running.
-    `fail_after` (tests only) raises after that many stories were applied.
+    `on_stored` hooks run in the load's transaction, after its writes, with
+    (the transaction, ids added, ids updated). `wait=False` raises StoreBusy
+    when another load of this store is running.
     """
     if not wait and store.load_lock.locked():
         raise StoreBusy("a reload is already running")
     async with store.load_lock:
-        return await _load(store, paths, prune, max_bytes, progress, on_stored, workers, fail_after)
+        return await _load(store, paths, prune, max_bytes, progress, on_stored, workers)
 
 
 async def _load(
@@ -202,7 +231,6 @@ async def _load(
     progress: Progress | None,
     on_stored: Sequence[StoredHook],
     workers: int | None,
-    fail_after: int | None,
 ) -> LoadReport:
     started = time.perf_counter()
     report = LoadReport()
@@ -220,78 +248,74 @@ async def _load(
     work = [(shown, path, known.get(path)) for shown, path in items]
 
     async with AsyncExitStack() as stack:
-        conn: aiosqlite.Connection | None = None
+        open_tx: StoreTransaction | None = None
 
-        async def writer() -> aiosqlite.Connection:
+        async def writer() -> StoreTransaction:
             # Opened at the first changed story: a reload that finds nothing
             # new holds the write lock only for its final bookkeeping.
-            nonlocal conn
-            if conn is None:
-                conn = await stack.enter_async_context(store.transaction())
-            return conn
+            nonlocal open_tx
+            if open_tx is None:
+                open_tx = await stack.enter_async_context(store.transaction())
+            return open_tx
 
         applied = 0
         seen_urls: dict[str, str] = {}
         async for results in _parsed_chunks(work, max_bytes, workers):
             prepared: list[Prepared] = []
-            sources: list[tuple[str, str, str | None]] = []
+            sources: list[SourceFile] = []
             for res in results:
-                kind = res[0]
-                if kind == "rejected":
-                    report.rejected.append(RecordError(res[1], res[2]))
-                elif kind == "same":
+                if isinstance(res, RejectedFile):
+                    report.rejected.append(RecordError(res.shown, res.reason))
+                elif isinstance(res, SameFile):
                     report.unchanged += 1
                 else:
-                    _, path, digest, url, warnings, payload = res
-                    report.warnings.extend(warnings)
-                    sources.append((path, digest, url))
-                    if url in seen_urls:
+                    report.warnings.extend(res.warnings)
+                    sources.append(SourceFile(res.path, res.digest, res.url))
+                    if res.url in seen_urls:
                         report.duplicates += 1
                         report.warnings.append(
-                            f"{path}: same story URL as {seen_urls[url]}; kept the first"
+                            f"{res.path}: same story URL as {seen_urls[res.url]}; kept the first"
                         )
                         continue
-                    seen_urls[url] = path
+                    seen_urls[res.url] = res.path
                     # Our own pickle, made by our own worker a moment ago.
-                    prepared.append(pickle.loads(payload))
+                    prepared.append(pickle.loads(res.prepared))
             if sources:
-                c = await writer()
-                result = await store.upsert_prepared(c, prepared)
+                tx = await writer()
+                result = await tx.upsert_prepared(prepared)
                 report.added += len(result.added)
                 report.updated += len(result.updated)
                 report.unchanged += result.unchanged
                 report.added_ids.extend(result.added)
                 report.updated_ids.extend(result.updated)
-                await store.record_sources(c, sources)
+                await tx.record_sources(sources)
             applied += len(results)
-            if fail_after is not None and applied >= fail_after:
-                raise RuntimeError(f"injected failure after {applied} records")
             if progress:
                 progress("load", applied, len(work))
 
-        c = await writer()
+        tx = await writer()
         if prune:
             present = {path for _, path in items}
-            report.pruned = await store.prune(c, [os.fspath(r) for r in paths], present)
+            report.pruned = await tx.prune([os.fspath(r) for r in paths], present)
         for hook in on_stored:
-            await hook(c, report.added_ids, report.updated_ids)
+            await hook(tx, report.added_ids, report.updated_ids)
         if report.changed:
-            await store.bump_generation(c)
+            await tx.bump_generation()
         report.seconds = time.perf_counter() - started
         summary = {**report.as_dict(), "rejected": len(report.rejected), "at": time.time()}
-        await store.set_meta(c, "last_load", summary)
+        await tx.set_meta("last_load", summary)
     return report
 
 
 async def _parsed_chunks(
     work: list[tuple[str, str, str | None]], max_bytes: int, workers: int | None
-) -> AsyncIterator[list[tuple[Any, ...]]]:
+) -> AsyncIterator[list[FileResult]]:
     """Results of `parse_chunk`, chunk by chunk, in file order, a few chunks ahead."""
     chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
     executor = _executor(len(work), workers)
     loop = asyncio.get_running_loop()
     ahead = 2 * (getattr(executor, "_max_workers", 1) or 1) if executor else 1
-    pending: list[asyncio.Future[list[tuple[Any, ...]]]] = []
+    pending: list[asyncio.Future[list[FileResult]]] = []
     try:
         for chunk in chunks:
             if executor is None:

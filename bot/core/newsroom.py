@@ -1,6 +1,6 @@
 """The application core behind every front end: store + search + reloads + stats.
 
-Discord cogs (`commands/`) and the terminal console (`bot/console.py`) both
+Discord cogs (`commands/`) and the terminal console (`bot/console/`) both
 hold one `Newsroom` and call it; nothing here imports discord.
 """
 
@@ -17,7 +17,8 @@ from bot.core.loader import LoadReport, load_paths
 from bot.core.records import Article
 from bot.core.search.searcher import Answer, Hit, Searcher
 from bot.core.settings import Settings
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, StoreBusy
+from bot.core.store import open_store as open_store_at
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,6 @@ class Newsroom:
         """
         hook = match_hook(max_age=self.settings.alert_max_age)
         if not wait and self.reloading:
-            from bot.core.store.sqlite import StoreBusy
-
             raise StoreBusy("a reload is already running")
         self._reload_started = time.time()
         try:
@@ -126,14 +125,8 @@ class Newsroom:
 
     async def stats(self) -> dict[str, Any]:
         stats = await self.store.stats()
-        async with self.store.read.execute(
-            "SELECT status, count(*) FROM subscriptions GROUP BY status"
-        ) as cur:
-            subs = dict(await cur.fetchall())
-        async with self.store.read.execute(
-            "SELECT state, count(*) FROM outbox GROUP BY state"
-        ) as cur:
-            outbox = dict(await cur.fetchall())
+        subs = await self.store.subscription_counts()
+        outbox = await self.store.outbox_counts()
         last = self.last_reload
         stats.update(
             subscriptions=sum(subs.values()),
@@ -155,7 +148,7 @@ async def open_store(
     Returns the store and the report of that first load (None when there was none).
     """
     fresh = not settings.db_path.exists()
-    store = await Store.open(settings.db_path)
+    store = await open_store_at(settings.db_path)
     try:
         if not autoload or not (fresh or await store.get_meta("last_load") is None):
             return store, None

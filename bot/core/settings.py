@@ -2,6 +2,10 @@
 
 Every variable is documented in `.env.example` and the README's configuration
 table. The token is kept out of `repr()` so it never lands in a log line.
+
+Each default is stated once, as the `Settings` field's default: `from_env`
+falls back to the class attribute, and other modules that need a default
+(store limits, the record size cap) read it there too.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,11 +33,10 @@ def _shown(value: str) -> str:
     return "<hidden: it looks like a token>" if _TOKEN_SHAPE.search(value) else repr(value)
 
 
-def _default_dir(relative: str) -> Path:
+def _default_dir(relative: Path) -> Path:
     """`data/...` under the current folder, else under the project checkout."""
-    here = Path(relative)
-    if here.exists() or not (PROJECT_ROOT / relative).exists():
-        return here
+    if relative.exists() or not (PROJECT_ROOT / relative).exists():
+        return relative
     return PROJECT_ROOT / relative
 
 
@@ -47,6 +52,11 @@ def parse_duration(name: str, value: str) -> float:
             f"{name}={_shown(value)}: expected a duration such as 300, 15m, 48h or 2d"
         )
     return float(m.group(1)) * _UNITS[m.group(2).lower()]
+
+
+def _duration(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    return parse_duration(name, raw) if raw else default
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -78,6 +88,8 @@ def _ids(env: dict[str, str], name: str) -> frozenset[int]:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything newsbot reads from its environment; the field defaults work offline."""
+
     token: str | None = field(default=None, repr=False)
     db_path: Path = Path("data/newsbot.db")
     data_dir: Path = Path("data/articles")
@@ -104,8 +116,6 @@ class Settings:
         """Read settings. `.env` in the current folder fills in what the environment lacks."""
         if env is None:
             if dotenv:
-                from dotenv import dotenv_values
-
                 file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
                 env = {**file_values, **os.environ}
             else:
@@ -115,29 +125,28 @@ class Settings:
             raise ConfigError(
                 f"NEWSBOT_DEV_GUILD={_shown(dev_guild)}: expected a server (guild) id"
             )
-        level = env.get("NEWSBOT_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        level = (env.get("NEWSBOT_LOG_LEVEL") or "").strip().upper() or cls.log_level
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(
                 f"NEWSBOT_LOG_LEVEL={_shown(level)}: expected DEBUG, INFO, WARNING or ERROR"
             )
+        db_default = _default_dir(cls.db_path.parent) / cls.db_path.name
         return cls(
-            token=(env.get("DISCORD_TOKEN") or "").strip() or None,
-            db_path=Path(env.get("NEWSBOT_DB") or _default_dir("data") / "newsbot.db"),
-            data_dir=Path(env.get("NEWSBOT_DATA_DIR") or _default_dir("data/articles")),
-            max_record_bytes=_int(env, "NEWSBOT_MAX_RECORD_BYTES", 1024 * 1024, minimum=1),
-            dev_guild=int(dev_guild) if dev_guild else None,
-            admin_ids=_ids(env, "NEWSBOT_ADMIN_IDS"),
-            rescan_seconds=parse_duration(
-                "NEWSBOT_RESCAN_SECONDS", env.get("NEWSBOT_RESCAN_SECONDS") or "300"
+            token=(env.get("DISCORD_TOKEN") or "").strip() or cls.token,
+            db_path=Path(env.get("NEWSBOT_DB") or db_default),
+            data_dir=Path(env.get("NEWSBOT_DATA_DIR") or _default_dir(cls.data_dir)),
+            max_record_bytes=_int(env, "NEWSBOT_MAX_RECORD_BYTES", cls.max_record_bytes, minimum=1),
+            dev_guild=int(dev_guild) if dev_guild else cls.dev_guild,
+            admin_ids=_ids(env, "NEWSBOT_ADMIN_IDS") or cls.admin_ids,
+            rescan_seconds=_duration(env, "NEWSBOT_RESCAN_SECONDS", cls.rescan_seconds),
+            alert_max_age=_duration(env, "NEWSBOT_ALERT_MAX_AGE", cls.alert_max_age),
+            max_subs_per_guild=_int(
+                env, "NEWSBOT_MAX_SUBS_PER_GUILD", cls.max_subs_per_guild, minimum=1
             ),
-            alert_max_age=parse_duration(
-                "NEWSBOT_ALERT_MAX_AGE", env.get("NEWSBOT_ALERT_MAX_AGE") or "48h"
+            max_subs_per_user=_int(
+                env, "NEWSBOT_MAX_SUBS_PER_USER", cls.max_subs_per_user, minimum=1
             ),
-            max_subs_per_guild=_int(env, "NEWSBOT_MAX_SUBS_PER_GUILD", 25, minimum=1),
-            max_subs_per_user=_int(env, "NEWSBOT_MAX_SUBS_PER_USER", 10, minimum=1),
-            page_timeout=parse_duration(
-                "NEWSBOT_PAGE_TIMEOUT", env.get("NEWSBOT_PAGE_TIMEOUT") or "300"
-            ),
-            max_query_chars=_int(env, "NEWSBOT_MAX_QUERY_CHARS", 300, minimum=20),
+            page_timeout=_duration(env, "NEWSBOT_PAGE_TIMEOUT", cls.page_timeout),
+            max_query_chars=_int(env, "NEWSBOT_MAX_QUERY_CHARS", cls.max_query_chars, minimum=20),
             log_level=level,
         )

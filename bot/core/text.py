@@ -1,4 +1,8 @@
-"""Small text helpers shared by search and alerts: folding and word splitting."""
+"""Small text helpers shared across the core: folding, word splitting, text hygiene.
+
+Text hygiene (:func:`strip_invisible`) is for untrusted article text: it drops
+the characters that can hide or reorder what a reader sees.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,12 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+ELLIPSIS = "…"
+# Invisible characters that can hide or reorder text (spoofing, "Trojan Source").
+INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def fold(text: str) -> str:
@@ -27,3 +37,22 @@ def format_bytes(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible, bidi-control and control characters.
+
+    Tabs and newlines become spaces (collapse whitespace afterwards); a lone
+    surrogate is dropped, since it cannot even be encoded as UTF-8.
+    """
+    text = INVISIBLE.sub("", text)
+    out: list[str] = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            out.append(" " if ch.isspace() else "")
+        elif cat == "Cs":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -14,17 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 
 from bot.core.alerts.dispatch import DeliveryError, Dispatcher, SendResult, Target
 from bot.core.records import Article
-from bot.replies import render
-
-if TYPE_CHECKING:
-    from bot.discord_app.bot import NewsBot
+from bot.discord_app.bot import NewsBot
+from bot.replies.embeds import alert_embeds, story_buttons
+from bot.replies.sanitize import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,7 @@ def _retry_after(exc: discord.HTTPException) -> float:
 
 
 class DiscordSender:
-    """Sends one alert message (embeds from `render.alert_embeds`) per call.
+    """Sends one alert message (embeds from `alert_embeds`) per call.
 
     `timeout` bounds one whole send, including discord.py's own retries of
     5xx answers (1 + 3 + 5 + 7 s of sleeping): past it the dispatcher's
@@ -82,7 +80,8 @@ class DiscordSender:
     async def send(
         self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
     ) -> SendResult:
-        embeds = render.alert_embeds(articles, topic=topic)
+        """Post the digest to the target's channel (or DM); every failure is a `DeliveryError`."""
+        embeds = alert_embeds(articles, topic=topic)
         if not embeds:
             raise DeliveryError("bad_request", "no embed could be built")
         self._precheck(target)
@@ -93,7 +92,7 @@ class DiscordSender:
                 with discord.http.handle_message_parameters(
                     embeds=embeds,
                     nonce=nonce,
-                    allowed_mentions=render.NO_MENTIONS,
+                    allowed_mentions=NO_MENTIONS,
                     view=view if view is not None else discord.utils.MISSING,
                 ) as params:
                     data = await self.client.http.send_message(channel_id, params=params)
@@ -157,7 +156,7 @@ class DiscordSender:
 
 
 def _buttons(article: Article) -> discord.ui.View | None:
-    buttons = render.story_buttons(article)
+    buttons = story_buttons(article)
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)

@@ -7,8 +7,9 @@ from typing import Any
 
 import discord
 
-from bot.replies import render
-from bot.replies.answers import NewsPager, Reply
+from bot.discord_app.errors import send_error
+from bot.replies.reply import NewsPager, Reply
+from bot.replies.sanitize import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class NewsView(discord.ui.View):
             self.add_item(button)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only the asker pages; anyone else is told so privately."""
         if self.pager is not None and self.pager.can_page(interaction.user.id):
             return True
         await interaction.response.send_message(
@@ -87,7 +89,7 @@ class NewsView(discord.ui.View):
             return
         self._build(reply)
         await interaction.response.edit_message(
-            embeds=reply.embeds, view=self, allowed_mentions=render.NO_MENTIONS
+            embeds=reply.embeds, view=self, allowed_mentions=NO_MENTIONS
         )
         # The question's token dies 15 minutes after it was asked, and each press
         # restarts the timeout: disable the buttons later through this fresher token.
@@ -100,6 +102,7 @@ class NewsView(discord.ui.View):
         await self._turn(interaction, +1)
 
     async def on_timeout(self) -> None:
+        """Forget the pager and show its buttons disabled."""
         # Paging state lives in this process only; after the timeout the
         # buttons would do nothing, so show them disabled (link buttons stay).
         if self.message_id is not None:
@@ -116,7 +119,6 @@ class NewsView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
     ) -> None:
+        """Log a failed press and tell the presser privately."""
         log.exception("button %r failed", getattr(item, "custom_id", item), exc_info=error)
-        from bot.discord_app.bot import send_error
-
         await send_error(interaction, "That button did not work; please ask again with /news.")

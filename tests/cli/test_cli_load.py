@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as cli
+from bot.cli.load import progress_bar
 from bot.core.store.sqlite import SCHEMA_VERSION
 from tests.helpers import db_dump, db_query, write_raw, write_record
 
@@ -250,9 +251,9 @@ def test_new_store_autoloads_data_dir_on_first_stats(
 
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    assert cli._progress_bar() == (None, None)
+    assert progress_bar() == (None, None)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    bar, update = cli._progress_bar()
+    bar, update = progress_bar()
     assert bar is not None and callable(update)
     # The bar draws on stderr, the stream that was checked, never into stdout.
     assert bar.console.file is sys.stderr

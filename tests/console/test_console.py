@@ -17,8 +17,8 @@ from bot.cli.main import main
 from bot.console.session import ConsoleSession
 from bot.core.newsroom import Newsroom
 from bot.core.settings import Settings
-from bot.replies import answers as replies
-from bot.replies import render
+from bot.replies.news import news_reply
+from bot.replies.sanitize import unescape
 from tests.helpers import DATA_DIR, PROJECT_ROOT, SEED_NAME, write_record
 
 SEED_TITLE = "IBM stops work on facial recognition over human rights concerns"
@@ -50,7 +50,7 @@ def _flat(text: str) -> str:
 
 async def test_console_news_shows_every_field_of_the_discord_payload(room: Newsroom) -> None:
     question = "ibm facial recognition human rights"
-    reply = await replies.news_reply(room, question, owner_id=0)
+    reply = await news_reply(room, question, owner_id=0)
     payload = reply.embeds[0].to_dict()
     assert payload["title"]  # the question does find a story
 
@@ -59,7 +59,7 @@ async def test_console_news_shows_every_field_of_the_discord_payload(room: Newsr
     shown = _flat(console.export_text())
 
     def visible(value: str) -> str:
-        return _flat(render.unescape(_LINK.sub(r"\1 <\2>", value)).replace("**", ""))
+        return _flat(unescape(_LINK.sub(r"\1 <\2>", value)).replace("**", ""))
 
     expected = [
         visible(payload["title"]),
@@ -75,7 +75,7 @@ async def test_console_news_shows_every_field_of_the_discord_payload(room: Newsr
     for field in payload["fields"]:
         expected.append(visible(field["name"]))
         for text, url in _LINK.findall(field["value"]):
-            expected.extend([_flat(render.unescape(text)), url])
+            expected.extend([_flat(unescape(text)), url])
     for button in reply.buttons:
         expected.extend([button.label, button.url])
     missing = [e for e in expected if e and e not in shown]
@@ -200,6 +200,9 @@ async def test_console_subscription_prints_a_new_story_once(
     assert out.count("Lidar start-up Quorbit maps city streets in 3D") == 1
     assert "Chip maker posts record quarter" not in out
     await session.run_line("/subscriptions")
-    assert "#1 Computer Vision" in console.export_text()
+    # The list Discord shows: destination, then state and "since … · #id".
+    listed = console.export_text()
+    assert "Computer Vision → this console" in listed
+    assert re.search(r"since \d{4}-\d{2}-\d{2} · #1\b", listed)
     await session.run_line("/unsubscribe computer vision")
     assert "Unsubscribed" in console.export_text()

@@ -37,7 +37,7 @@ from bench.corpusgen import generate_records, write_records
 from bot.core.alerts.matching import match_hook
 from bot.core.alerts.subscriptions import subscribe
 from bot.core.loader import load_paths
-from bot.core.store.sqlite import Store
+from bot.core.store import open_store
 from tests.helpers import PROJECT_ROOT, write_record
 
 FAMILY = "crashes"
@@ -128,10 +128,10 @@ def run_worker(
 
 _CONTENT = [
     "SELECT url, link, content_hash, title, excerpt, published_at FROM articles ORDER BY url",
-    "SELECT a.url, r.position, r.url, r.title FROM related r JOIN articles a ON a.id = r.article_id "
-    "ORDER BY 1, 2",
-    "SELECT a.url, t.key, at.position FROM article_topics at JOIN articles a ON a.id = at.article_id "
-    "JOIN topics t ON t.id = at.topic_id ORDER BY 1, 2",
+    "SELECT a.url, r.position, r.url, r.title FROM related r "
+    "JOIN articles a ON a.id = r.article_id ORDER BY 1, 2",
+    "SELECT a.url, t.key, at.position FROM article_topics at "
+    "JOIN articles a ON a.id = at.article_id JOIN topics t ON t.id = at.topic_id ORDER BY 1, 2",
     "SELECT a.url, f.title, f.topics, f.provider, f.excerpt FROM articles_fts f "
     "JOIN articles a ON a.id = f.rowid ORDER BY 1",
     "SELECT path, file_hash, url FROM sources ORDER BY path",
@@ -163,7 +163,7 @@ def state_of(db: Path) -> State:
     """Open the store as the app does (WAL recovery, migrations), check it, fingerprint it."""
 
     async def app_open() -> int:
-        async with await Store.open(db) as store:
+        async with await open_store(db) as store:
             return (await store.stats())["stories"]
 
     asyncio.run(app_open())
@@ -219,7 +219,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     write_records(generate_records(1_000, seed=202), root / "old" / "other")
 
     async def build_old() -> None:
-        async with await Store.open(root / "old.db") as store:
+        async with await open_store(root / "old.db") as store:
             await load_paths(store, [root / "old"])
 
     asyncio.run(build_old())
@@ -315,7 +315,7 @@ def alert_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     now = datetime.now(UTC)
 
     async def build() -> dict[str, set[int]]:
-        async with await Store.open(root / "alerts.db") as store:
+        async with await open_store(root / "alerts.db") as store:
             created = time.time() - 60
             await subscribe(
                 store, topic="Quokkas", user_id=1, guild_id=10, channel_id=1001, now=created

@@ -18,7 +18,8 @@ import pytest
 from bot.core import loader as loader_mod
 from bot.core.loader import LoadError, LoadReport, load_paths
 from bot.core.records import parse_file
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, StoreBusy, open_store
+from bot.core.store.sqlite import SQLiteTransaction
 from tests.core.test_records import BAD_RECORDS
 from tests.helpers import (
     CORPUS,
@@ -51,10 +52,10 @@ def make_folder(root: Path, n: int, *, prefix: str = "story") -> list[Path]:
 
 
 async def fts(store: Store, query: str) -> list[int]:
-    async with store.read.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", (query,)
-    ) as cur:
-        return sorted(r for (r,) in await cur.fetchall())
+    rows = db_query(
+        store.path, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", (query,)
+    )
+    return sorted(r for (r,) in rows)
 
 
 def content(store: Store) -> list[str]:
@@ -100,7 +101,7 @@ async def test_corpus_with_process_workers_matches_thread(tmp_path: Path) -> Non
     pool.shutdown()
     dumps = []
     for workers in (1, 2):
-        s = await Store.open(tmp_path / f"w{workers}.db")
+        s = await open_store(tmp_path / f"w{workers}.db")
         try:
             report = await load_paths(s, [root], workers=workers)
         finally:
@@ -416,12 +417,21 @@ async def test_injected_failure_mid_load_leaves_store_unchanged(
     before = await seeded_store_and_changes(store, root)
     full_before = db_dump(store.path)
     applied: list[int] = []
-    with pytest.raises(RuntimeError, match="injected failure"):
+    record_sources = SQLiteTransaction.record_sources
+
+    async def fail_after_first_chunk(tx: SQLiteTransaction, files: Any) -> None:
+        await record_sources(tx, files)  # the first chunk is written in the transaction...
+        raise RuntimeError("injected failure after the first chunk")  # ...then the load fails
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        pytest.raises(RuntimeError, match="injected failure"),
+    ):
+        patch.setattr(SQLiteTransaction, "record_sources", fail_after_first_chunk)
         await load_paths(
             store,
             [root],
             workers=1,
-            fail_after=loader_mod.CHUNK,
             progress=lambda _phase, done, _total: applied.append(done),
         )
     assert applied == []  # it failed after the first chunk, before reporting progress
@@ -512,7 +522,9 @@ async def test_cancel_while_waiting_for_another_writer(store: Store, tmp_path: P
         other.close()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 30)
-    assert not store.write.in_transaction
+    # Not left inside a transaction: BEGIN would fail there (and StoreBusy if still locked).
+    async with store.transaction(wait=False):
+        pass
     assert db_dump(store.path) == before
     # Usable by this process and by others.
     assert (await load_paths(store, [root])).added == 3
@@ -527,7 +539,7 @@ async def test_cancel_while_waiting_for_another_writer(store: Store, tmp_path: P
 KILLED_LOAD = textwrap.dedent(
     """
     import asyncio, sys
-    from bot.core.store.sqlite import Store
+    from bot.core.store import open_store
     from bot.core.loader import load_paths
 
     async def hook(conn, added, updated):
@@ -535,7 +547,7 @@ KILLED_LOAD = textwrap.dedent(
         await asyncio.sleep(60)
 
     async def main():
-        store = await Store.open(sys.argv[1])
+        store = await open_store(sys.argv[1])
         await load_paths(store, [sys.argv[2]], workers=1, on_stored=[hook])
 
     asyncio.run(main())
@@ -572,8 +584,6 @@ async def test_killed_process_leaves_store_unchanged(store: Store, tmp_path: Pat
 
 
 async def test_concurrent_load_without_wait_is_refused(store: Store, tmp_path: Path) -> None:
-    from bot.core.store.sqlite import StoreBusy
-
     root = tmp_path / "r"
     make_folder(root, 3)
     release = asyncio.Event()

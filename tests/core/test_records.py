@@ -193,7 +193,10 @@ def test_hand_written_yaml_escapes_in_title() -> None:
 
 
 def test_body_kept_and_crlf_normalised() -> None:
-    text = "---\r\ntitle: CRLF story\r\nwebUrl: https://example.com/crlf\r\n---\r\n\r\n# Body\r\nText\r\n"
+    text = (
+        "---\r\ntitle: CRLF story\r\nwebUrl: https://example.com/crlf\r\n---\r\n"
+        "\r\n# Body\r\nText\r\n"
+    )
     a = parse_text(text, "crlf.md")
     assert a.title == "CRLF story"
     assert a.body == "# Body\nText"

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,9 @@ import bot.discord_app.sender as bot_sender
 from bot.core.alerts.dispatch import Dispatcher, SendResult, Target
 from bot.core.records import Article
 from bot.discord_app.sender import DiscordSender
-from bot.replies import render
+from bot.replies.sanitize import plain, unescape
 from tests.helpers import PROJECT_ROOT, db_query
+from tests.standin.protocol import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, EPHEMERAL
 
 if TYPE_CHECKING:
     from tests.botfixtures import BotHarness, StartNewsBot
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.botfixtures"]
 
-EPHEMERAL = 1 << 6
 MESSAGES = r"/channels/\d+/messages"
 
 
@@ -77,7 +78,7 @@ def new_record(
     fields.setdefault("quality", 80)
     fields.setdefault("provider", {"name": "Example News", "domain": "example.com"})
     h.write_record(
-        f"new-{render.plain(title).lower().replace(' ', '-')}.md",
+        f"new-{plain(title).lower().replace(' ', '-')}.md",
         title=title,
         publishedDateTime=iso(age),
         topics=list(topics),
@@ -88,7 +89,7 @@ def new_record(
 async def reload(h: BotHarness) -> None:
     """/admin reload, as a server admin would."""
     it, cb = await h.answer("admin reload", user="admin")
-    assert cb.json["type"] == 5
+    assert cb.json["type"] == DEFERRED_CHANNEL_MESSAGE
     await it.wait_followup(timeout=5.0)
 
 
@@ -101,7 +102,7 @@ def said(cb: Any) -> str:
     for e in data["embeds"]:
         parts += [e.get("title", ""), e.get("description", "")]
         parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
-    return render.unescape("\n".join(parts))
+    return unescape("\n".join(parts))
 
 
 async def ask(
@@ -113,7 +114,7 @@ async def ask(
     **context: Any,
 ) -> str:
     _, cb = await h.answer(command, options, user=user, **context)
-    assert cb.json["type"] == 4, cb.json
+    assert cb.json["type"] == CHANNEL_MESSAGE, cb.json
     assert cb.json["data"]["flags"] == EPHEMERAL
     return said(cb)
 
@@ -189,7 +190,7 @@ async def test_one_story_one_message_even_after_reload_and_restart(
         await reload(h)
         [msg] = await wait_messages(h.standin, "alerts", 1)
         [e] = msg["embeds"]
-        assert render.unescape(e["title"]) == title
+        assert unescape(e["title"]) == title
         assert e["footer"]["text"] == "🔔 New in Computer Vision"
         assert h.standin.allowed_mentions[msg["id"]] == {"parse": []}
         [post] = alert_posts(h.standin, "alerts")
@@ -237,7 +238,7 @@ async def test_ten_new_records_make_one_digest(newsbot: BotHarness) -> None:
         new_record(h, t, age=timedelta(hours=10 - i))  # item 0 is the oldest
     await reload(h)
     [msg] = await wait_messages(h.standin, "alerts", 1)
-    assert [render.unescape(e["title"]) for e in msg["embeds"]] == titles  # by publication
+    assert [unescape(e["title"]) for e in msg["embeds"]] == titles  # by publication
     await settle(h)
     assert len(h.standin.messages_in("alerts")) == 1
     assert h.standin.ratelimits.hits == 0
@@ -253,7 +254,7 @@ async def test_personal_subscription_arrives_by_dm(newsbot: BotHarness) -> None:
     alice = str(h.user_id("alice"))
     dm = await h.standin.wait_until(lambda: h.standin.world.dm_channels.get(alice), what="a DM")
     [msg] = await wait_messages(h.standin, dm["id"], 1)
-    assert render.unescape(msg["embeds"][0]["title"]) == "Glasses that read street signs aloud"
+    assert unescape(msg["embeds"][0]["title"]) == "Glasses that read street signs aloud"
 
 
 async def test_stories_from_rescan_and_from_newsbot_load_in_another_process(
@@ -264,7 +265,7 @@ async def test_stories_from_rescan_and_from_newsbot_load_in_another_process(
         await subscribe_channel(h)
         new_record(h, "Found by the periodic rescan")
         [first] = await wait_messages(h.standin, "alerts", 1)
-        assert render.unescape(first["embeds"][0]["title"]) == "Found by the periodic rescan"
+        assert unescape(first["embeds"][0]["title"]) == "Found by the periodic rescan"
 
         elsewhere = tmp_path / "incoming"
         elsewhere.mkdir()
@@ -289,7 +290,7 @@ async def test_stories_from_rescan_and_from_newsbot_load_in_another_process(
         )
         assert done.returncode == 0, done.stderr
         msgs = await wait_messages(h.standin, "alerts", 2)
-        assert render.unescape(msgs[1]["embeds"][0]["title"]) == "Loaded by newsbot load"
+        assert unescape(msgs[1]["embeds"][0]["title"]) == "Loaded by newsbot load"
 
 
 # --------------------------------------------------------------------------- failures
@@ -304,7 +305,7 @@ async def test_429_then_success_is_one_message_after_retry_after(newsbot: BotHar
     await reload(h)
     await wait_messages(h.standin, "alerts", 1)
     first, second = alert_posts(h.standin, "alerts")
-    assert (first.status, second.status) == (429, 200)
+    assert (first.status, second.status) == (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.OK)
     assert second.at - first.at >= 0.3
     assert first.json["nonce"] == second.json["nonce"]
     await settle(h)
@@ -325,7 +326,7 @@ async def test_429_past_discord_py_retries_is_deferred_by_the_dispatcher(
     await reload(h)
     await wait_messages(h.standin, "alerts", 1)
     posts = alert_posts(h.standin, "alerts")
-    assert [p.status for p in posts] == [429] * 5 + [200]
+    assert [p.status for p in posts] == [HTTPStatus.TOO_MANY_REQUESTS] * 5 + [HTTPStatus.OK]
     assert len({p.json["nonce"] for p in posts}) == 1
     await wait_outbox(h, ["sent"])
 
@@ -339,7 +340,7 @@ async def test_500_three_times_is_still_delivered(newsbot: BotHarness) -> None:
     await reload(h)
     [msg] = await wait_messages(h.standin, "alerts", 1, within=10.0)
     posts = alert_posts(h.standin, "alerts")
-    assert [p.status for p in posts] == [500, 500, 500, 200]
+    assert [p.status for p in posts] == [HTTPStatus.INTERNAL_SERVER_ERROR] * 3 + [HTTPStatus.OK]
     assert len({p.json["nonce"] for p in posts}) == 1
     await settle(h)
     assert len(h.standin.messages_in("alerts")) == 1
@@ -365,7 +366,7 @@ async def test_403_pauses_visibly_and_subscribing_again_resumes(newsbot: BotHarn
     )
     assert text.startswith("Subscription resumed")
     [msg] = await wait_messages(h.standin, "alerts", 1)
-    assert render.unescape(msg["embeds"][0]["title"]) == "Held back by permissions"
+    assert unescape(msg["embeds"][0]["title"]) == "Held back by permissions"
 
 
 async def test_404_unknown_channel_disables(newsbot: BotHarness) -> None:

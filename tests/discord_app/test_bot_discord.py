@@ -12,6 +12,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,20 @@ import commands.common
 from bot.core.loader import load_paths
 from bot.core.records import RecordError, parse_file
 from bot.core.search.searcher import Answer, Searcher
-from bot.core.store.sqlite import Store
-from bot.replies import render
-from bot.replies.answers import NewsPager
+from bot.core.store import open_store
+from bot.core.store.sqlite import SQLiteTransaction
+from bot.replies.limits import embed_chars
+from bot.replies.reply import NewsPager
+from bot.replies.sanitize import escape, unescape
 from tests.helpers import PROJECT_ROOT, write_raw
+from tests.standin.protocol import (
+    AUTOCOMPLETE_RESULT,
+    CHANNEL_MESSAGE,
+    DEFERRED_CHANNEL_MESSAGE,
+    EPHEMERAL,
+    LINK,
+    UPDATE_MESSAGE,
+)
 
 if TYPE_CHECKING:
     from tests.botfixtures import BotHarness, StartNewsBot
@@ -33,7 +44,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.botfixtures"]
 
-EPHEMERAL = 1 << 6
 IBM_QUERY = "ibm facial recognition"
 IBM_TITLE = "IBM stops work on facial recognition over human rights concerns"
 IBM_URL = "https://www.engadget.com/ibm-exits-facial-recognition-business-012915316.html"
@@ -97,7 +107,7 @@ async def expected_story(h: BotHarness, query: str, index: int) -> dict[str, Any
 
 async def test_news_answers_with_the_story_embed_and_link_buttons(newsbot: BotHarness) -> None:
     it, cb = await newsbot.answer("news", {"query": IBM_QUERY})
-    assert cb.status == 200 and cb.json["type"] == 4
+    assert cb.status == HTTPStatus.OK and cb.json["type"] == CHANNEL_MESSAGE
     data = cb.json["data"]
     assert "flags" not in data or not data["flags"] & EPHEMERAL  # everyone sees the answer
     e = embed(cb)
@@ -114,7 +124,7 @@ async def test_news_answers_with_the_story_embed_and_link_buttons(newsbot: BotHa
     assert "(https://www.theverge.com/2020/6/8/21284683/" in related
     assert "PC Magazine — [IBM Ditches Facial Recognition Tech" in related
     assert e["footer"]["text"].startswith("Result 1 of ")
-    links = [b for b in buttons(data["components"]) if b["style"] == 5]
+    links = [b for b in buttons(data["components"]) if b["style"] == LINK]
     assert [(b["label"], b["url"]) for b in links] == [
         ("Read on Engadget", IBM_URL),
         ("AMP version", IBM_AMP),
@@ -133,7 +143,7 @@ async def test_news_pages_with_next_and_previous(newsbot: BotHarness) -> None:
     assert page1["title"] != page2["title"]
 
     it, cb = await newsbot.answer("news", {"query": query})
-    assert cb.json["type"] == 4
+    assert cb.json["type"] == CHANNEL_MESSAGE
     assert embed(cb) == page1
     pager = by_custom_id(cb.json["data"]["components"])
     assert set(pager) == {PREV, NEXT}
@@ -142,27 +152,27 @@ async def test_news_pages_with_next_and_previous(newsbot: BotHarness) -> None:
     assert message_id is not None
 
     _, pressed = await newsbot.press(message_id, NEXT)
-    assert pressed.json["type"] == 7  # UPDATE_MESSAGE: the same message, edited in place
+    assert pressed.json["type"] == UPDATE_MESSAGE  # the same message, edited in place
     assert embed(pressed) == page2
     assert embed(pressed)["footer"]["text"].startswith(f"Result 2 of {min(10, len(answer.hits))}")
     pager = by_custom_id(pressed.json["data"]["components"])
     assert pager[PREV]["disabled"] is False
     second = await newsbot.room.story(answer.hits[1])
     assert second is not None
-    links = [b["url"] for b in buttons(pressed.json["data"]["components"]) if b["style"] == 5]
+    links = [b["url"] for b in buttons(pressed.json["data"]["components"]) if b["style"] == LINK]
     assert links[0] == second.article.url  # the link buttons follow the page
     assert pressed.json["data"]["allowed_mentions"] == {"parse": []}
     assert newsbot.standin.messages[message_id]["embeds"][0]["title"] == page2["title"]
 
     # Someone else presses Next: told privately, and the page does not move.
     _, refused = await newsbot.press(message_id, NEXT, user="mod")
-    assert refused.json["type"] == 4
+    assert refused.json["type"] == CHANNEL_MESSAGE
     assert refused.json["data"]["flags"] == EPHEMERAL
     assert "Only the person who asked" in refused.json["data"]["content"]
     assert newsbot.standin.messages[message_id]["embeds"][0]["title"] == page2["title"]
 
     _, back = await newsbot.press(message_id, PREV)
-    assert back.json["type"] == 7 and embed(back) == page1
+    assert back.json["type"] == UPDATE_MESSAGE and embed(back) == page1
     assert by_custom_id(back.json["data"]["components"])[PREV]["disabled"] is True
 
 
@@ -179,7 +189,7 @@ async def test_paging_to_a_story_deleted_since_the_question_tells_only_the_press
     assert (await newsbot.room.reload(prune=True)).pruned == 1
 
     _, pressed = await newsbot.press(it.original_message_id, NEXT)
-    assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
+    assert pressed.json["type"] == CHANNEL_MESSAGE and pressed.json["data"]["flags"] == EPHEMERAL
     assert embed(pressed)["title"] == "Story gone"
     assert newsbot.standin.messages[it.original_message_id]["embeds"][0]["title"] == page1["title"]
 
@@ -198,7 +208,7 @@ async def test_pager_buttons_are_disabled_after_the_timeout(start_newsbot: Start
         NEXT: True,
     }
     # The links still work after the timeout.
-    assert [b["disabled"] for b in parts if b["style"] == 5] == [False, False]
+    assert [b["disabled"] for b in parts if b["style"] == LINK] == [False, False]
     message = h.standin.messages[it.original_message_id]
     assert all(b["disabled"] for b in by_custom_id(message["components"]).values())
 
@@ -211,17 +221,17 @@ async def test_a_pager_from_before_a_restart_says_it_expired(
         assert by_custom_id(cb.json["data"]["components"])[NEXT]["disabled"] is False
         shown = standin.messages[it.original_message_id]["embeds"][0]["title"]
         _, turned = await first.press(it.original_message_id, NEXT)
-        assert turned.json["type"] == 7  # live: the page turns
+        assert turned.json["type"] == UPDATE_MESSAGE  # live: the page turns
     async with start_newsbot() as second:  # the same message, a new bot process
         _, pressed = await second.press(it.original_message_id, NEXT)
         # A live pager keeps working beside the dead one.
         fresh, _ = await second.answer("news", {"query": "facial recognition"})
         _, turned = await second.press(fresh.original_message_id, NEXT)
-    assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
+    assert pressed.json["type"] == CHANNEL_MESSAGE and pressed.json["data"]["flags"] == EPHEMERAL
     assert (
         "expired" in pressed.json["data"]["content"] and "/news" in pressed.json["data"]["content"]
     )
-    assert turned.json["type"] == 7
+    assert turned.json["type"] == UPDATE_MESSAGE
     assert standin.messages[it.original_message_id]["embeds"][0]["title"] != shown  # page 2 stays
 
 
@@ -240,7 +250,7 @@ async def test_a_pager_whose_buttons_could_not_be_disabled_says_it_expired(
         )
         _, pressed = await h.press(it.original_message_id, NEXT)
         assert not h.bot.live_pagers
-    assert pressed.json["type"] == 4 and pressed.json["data"]["flags"] == EPHEMERAL
+    assert pressed.json["type"] == CHANNEL_MESSAGE and pressed.json["data"]["flags"] == EPHEMERAL
     assert "expired" in pressed.json["data"]["content"]
 
 
@@ -255,7 +265,7 @@ async def test_buttons_are_disabled_even_when_the_question_token_expired(
         it, _ = await h.answer("news", {"query": "facial recognition"})
         await asyncio.sleep(0.5)
         press, pressed = await h.press(it.original_message_id, NEXT)
-        assert pressed.json["type"] == 7
+        assert pressed.json["type"] == UPDATE_MESSAGE
         edit = await standin.wait_for_request(
             "PATCH", r"/webhooks/\d+/[^/]+/messages/@original", timeout=3.0
         )
@@ -271,17 +281,17 @@ async def test_slow_answers_are_deferred_and_each_pager_keeps_its_own_message(
     make_answers_slow(newsbot, monkeypatch)
     first, cb1 = await newsbot.answer("news", {"query": "facial recognition"})
     second, cb2 = await newsbot.answer("news", {"query": "warehouse robots"})
-    assert cb1.json["type"] == 5
+    assert cb1.json["type"] == DEFERRED_CHANNEL_MESSAGE
     assert not (cb1.json.get("data") or {}).get("flags", 0) & EPHEMERAL  # public "thinking…"
     follow1 = await first.wait_followup()
     await second.wait_followup()
     assert embed(follow1) == await expected_story(newsbot, "facial recognition", 0)
     assert follow1.json["allowed_mentions"] == {"parse": []}
-    assert cb2.json["type"] == 5
+    assert cb2.json["type"] == DEFERRED_CHANNEL_MESSAGE
 
     # Next under the FIRST answer pages the first answer, not the latest one.
     _, pressed = await newsbot.press(first.original_message_id, NEXT)
-    assert pressed.json["type"] == 7
+    assert pressed.json["type"] == UPDATE_MESSAGE
     assert embed(pressed) == await expected_story(newsbot, "facial recognition", 1)
     assert (
         newsbot.standin.messages[second.original_message_id]["embeds"][0]["title"]
@@ -296,14 +306,14 @@ async def test_news_without_a_match_answers_privately_with_suggestions(
     answer = await newsbot.room.ask(query, limit=10)
     assert answer.hits == []
     _, cb = await newsbot.answer("news", {"query": query})
-    assert cb.json["type"] == 4
+    assert cb.json["type"] == CHANNEL_MESSAGE
     assert cb.json["data"]["flags"] == EPHEMERAL
     e = embed(cb)
     assert e["title"] == "No story matches “zzqx vlorp”"
     if answer.suggestions:
         assert e["description"].startswith("Did you mean:") or "Did you mean:" in e["description"]
         for s in answer.suggestions:
-            assert render.escape(s)[:50] in e["description"]
+            assert escape(s)[:50] in e["description"]
     else:
         assert "Try fewer or different words." in e["description"]
     assert "components" not in cb.json["data"] or cb.json["data"]["components"] == []
@@ -315,7 +325,8 @@ async def test_slow_answer_without_a_match_replaces_the_public_thinking_message(
 ) -> None:
     make_answers_slow(newsbot, monkeypatch)
     it, cb = await newsbot.answer("news", {"query": "zzqx vlorp"})
-    assert cb.json["type"] == 5 and not (cb.json.get("data") or {}).get("flags")
+    assert cb.json["type"] == DEFERRED_CHANNEL_MESSAGE
+    assert not (cb.json.get("data") or {}).get("flags")
     follow = await it.wait_followup(timeout=3.0)
     deleted = newsbot.standin.find_requests("DELETE", r"/webhooks/\d+/[^/]+/messages/@original")
     assert len(deleted) == 1 and deleted[0].ok and deleted[0].at <= follow.at
@@ -335,7 +346,7 @@ async def test_no_match_shows_the_searchers_suggestions_escaped(
 
     monkeypatch.setattr(newsbot.room, "ask", no_hits)
     it, cb = await newsbot.answer("news", {"query": "ibm facail recogntion"})
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     e = embed(cb)
     assert e["title"] == "No story matches “ibm facail recogntion”"
     assert e["description"] == (
@@ -349,14 +360,14 @@ async def test_no_match_shows_the_searchers_suggestions_escaped(
 
 async def test_news_autocomplete_suggests_titles(newsbot: BotHarness) -> None:
     cb, choices = await newsbot.choices("news", {"query": "ibm fa"}, focused="query")
-    assert cb.status == 200 and cb.json["type"] == 8
+    assert cb.status == HTTPStatus.OK and cb.json["type"] == AUTOCOMPLETE_RESULT
     assert 1 <= len(choices) <= 25
     assert all(1 <= len(c["name"]) <= 100 and len(str(c["value"])) <= 100 for c in choices)
     assert any(c["value"] == IBM_TITLE and c["name"].startswith(IBM_TITLE) for c in choices)
 
     # An empty box (the user just picked the option) still answers, within the limits.
     cb, choices = await newsbot.choices("news", {"query": ""}, focused="query")
-    assert cb.json["type"] == 8 and len(choices) <= 25
+    assert cb.json["type"] == AUTOCOMPLETE_RESULT and len(choices) <= 25
 
 
 async def test_autocomplete_never_offers_more_than_25_or_long_names(
@@ -373,7 +384,7 @@ async def test_autocomplete_never_offers_more_than_25_or_long_names(
     report = await newsbot.room.reload()
     assert report.added == 40
     cb, choices = await newsbot.choices("news", {"query": "regulators probe chip"})
-    assert cb.ok and cb.json["type"] == 8
+    assert cb.ok and cb.json["type"] == AUTOCOMPLETE_RESULT
     assert 1 <= len(choices) <= 25
     assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
 
@@ -386,7 +397,7 @@ async def test_autocomplete_of_an_unknown_command_answers_with_no_choices(
     it = await newsbot.standin.dispatch_interaction(payload)
     cb = await it.wait_callback()
     assert cb.ok
-    assert cb.json == {"type": 8, "data": {"choices": []}}
+    assert cb.json == {"type": AUTOCOMPLETE_RESULT, "data": {"choices": []}}
 
 
 # ------------------------------------------------------------------- /latest, /topics, /help
@@ -395,7 +406,7 @@ async def test_autocomplete_of_an_unknown_command_answers_with_no_choices(
 async def test_latest_lists_the_newest_stories(newsbot: BotHarness) -> None:
     _, newest = await newsbot.room.latest(None, 5)
     _, cb = await newsbot.answer("latest")
-    assert cb.json["type"] == 4 and not cb.json["data"].get("flags", 0) & EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and not cb.json["data"].get("flags", 0) & EPHEMERAL
     e = embed(cb)
     assert e["title"] == "Latest stories"
     lines = e["description"].split("\n")
@@ -412,7 +423,7 @@ async def test_latest_of_a_topic(newsbot: BotHarness) -> None:
     name, articles = await newsbot.room.latest("computer vision", 20)
     assert name == "Computer Vision" and articles
     _, cb = await newsbot.answer("latest", {"topic": "computer vision", "count": 20})
-    assert cb.json["type"] == 4
+    assert cb.json["type"] == CHANNEL_MESSAGE
     e = embed(cb)
     assert e["title"] == "Latest in Computer Vision"
     lines = e["description"].split("\n")
@@ -422,32 +433,32 @@ async def test_latest_of_a_topic(newsbot: BotHarness) -> None:
 
 async def test_latest_topic_autocomplete_and_unknown_topic(newsbot: BotHarness) -> None:
     cb, choices = await newsbot.choices("latest", {"topic": "comp"}, focused="topic")
-    assert cb.json["type"] == 8 and len(choices) <= 25
+    assert cb.json["type"] == AUTOCOMPLETE_RESULT and len(choices) <= 25
     assert "Computer Vision" in [c["name"] for c in choices]
 
     _, cb = await newsbot.answer("latest", {"topic": "qqqq no such topic"})
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     assert embed(cb)["title"].startswith("No story matches")
 
 
 async def test_topics_lists_topics_with_counts(newsbot: BotHarness) -> None:
     topics = await newsbot.room.topics()
     _, cb = await newsbot.answer("topics")
-    assert cb.json["type"] == 4
+    assert cb.json["type"] == CHANNEL_MESSAGE
     e = embed(cb)
     assert e["title"] == "Topics"
     assert e["description"] == f"{len(topics)} topics across {STORIES} stories."
     shown = "\n".join(f["value"] for f in e["fields"])
     top_name, top_count = topics[0]
-    assert f"{render.escape(top_name)} · **{top_count}**" in shown
+    assert f"{escape(top_name)} · **{top_count}**" in shown
 
 
 async def test_help_lists_the_commands_privately(newsbot: BotHarness) -> None:
     _, cb = await newsbot.answer("help")
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     e = embed(cb)
     assert e["title"] == "newsbot commands"
-    names = [render.unescape(n) for n in fields(e)]
+    names = [unescape(n) for n in fields(e)]
     assert "/news <question>" in names
     assert "/admin reload | stats | sync" in names
 
@@ -465,7 +476,7 @@ async def test_admin_commands_refuse_members_without_manage_server(
     reloaded_at = newsbot.room.last_reload_at
     for command in ("admin stats", "admin reload", "admin sync"):
         _, cb = await newsbot.answer(command, user=user)
-        assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+        assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
         assert cb.json["data"]["content"] == (
             "You need the Manage Server permission to use this command."
         )
@@ -486,7 +497,7 @@ async def test_admin_ids_and_administrators_may_use_admin_commands(
     async with start_newsbot(admin_ids=frozenset({alice})) as h:
         for user in ("alice", "admin", "owner"):
             _, cb = await h.answer("admin stats", user=user)
-            assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+            assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
             assert embed(cb)["title"] == "newsbot stats", user
         _, cb = await h.answer("admin stats", user="mod")
         assert "Manage Server" in cb.json["data"]["content"]
@@ -494,7 +505,7 @@ async def test_admin_ids_and_administrators_may_use_admin_commands(
 
 async def test_admin_in_a_dm_gets_a_clean_error(newsbot: BotHarness) -> None:
     _, cb = await newsbot.answer("admin stats", user="admin", dm=True)
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     assert cb.json["data"]["content"] == "This command only works in a server."
 
 
@@ -506,7 +517,7 @@ async def test_admin_ids_user_in_a_dm_cannot_sync_here(
         _, stats = await h.answer("admin stats", user="alice", dm=True)
         assert embed(stats)["title"] == "newsbot stats"  # admin ids are trusted anywhere
         _, cb = await h.answer("admin sync", user="alice", dm=True)
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     assert cb.json["data"]["content"].startswith("There is no server here")
     # Only the fixture's own sync: "here" did not turn into a global publish.
     assert len(standin.find_requests("PUT", route="bulk_overwrite_global_commands")) == 1
@@ -514,7 +525,7 @@ async def test_admin_ids_user_in_a_dm_cannot_sync_here(
 
 async def test_admin_sync_here_publishes_to_the_guild(newsbot: BotHarness) -> None:
     it, cb = await newsbot.answer("admin sync", {"scope": "here"}, user="owner")
-    assert cb.json["type"] == 5 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == DEFERRED_CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     follow = await it.wait_followup(timeout=3.0)
     guild_id = newsbot.standin.world.guild()["id"]
     assert {c["name"] for c in newsbot.standin.guild_commands[guild_id].values()} >= {
@@ -548,11 +559,11 @@ async def test_admin_reload_reports_added_updated_unchanged_and_rejections(
     )
 
     it, cb = await newsbot.answer("admin reload", user="admin")
-    assert cb.json == {"type": 5, "data": {"flags": EPHEMERAL}}
+    assert cb.json == {"type": DEFERRED_CHANNEL_MESSAGE, "data": {"flags": EPHEMERAL}}
     follow = await it.wait_followup(timeout=5.0)
     e = embed(follow)
     assert e["title"] == "Reload finished"
-    f = {k: render.unescape(v) for k, v in fields(e).items()}
+    f = {k: unescape(v) for k, v in fields(e).items()}
     assert (f["Added"], f["Updated"], f["Unchanged"], f["Rejected"]) == (
         "1",
         "1",
@@ -581,36 +592,36 @@ async def test_reload_while_one_runs_is_refused_and_news_keeps_answering(
     store = newsbot.room.store
     inside = asyncio.Event()
     release = asyncio.Event()
-    upsert = store.upsert_prepared
+    upsert = SQLiteTransaction.upsert_prepared
 
-    async def slow_upsert(conn: Any, items: Any) -> Any:
+    async def slow_upsert(tx: Any, items: Any) -> Any:
         # The write transaction is open here: the worst moment for readers.
         inside.set()
         await release.wait()
-        return await upsert(conn, items)
+        return await upsert(tx, items)
 
-    monkeypatch.setattr(store, "upsert_prepared", slow_upsert)
+    monkeypatch.setattr(SQLiteTransaction, "upsert_prepared", slow_upsert)
     first, cb = await newsbot.answer("admin reload", user="admin")
-    assert cb.json["type"] == 5
+    assert cb.json["type"] == DEFERRED_CHANNEL_MESSAGE
     await asyncio.wait_for(inside.wait(), 5.0)
     assert newsbot.room.reloading and store.writing
 
     _, busy = await newsbot.answer("admin reload", user="owner")
-    assert busy.json["type"] == 4 and busy.json["data"]["flags"] == EPHEMERAL
+    assert busy.json["type"] == CHANNEL_MESSAGE and busy.json["data"]["flags"] == EPHEMERAL
     assert embed(busy)["title"] == "Reload already running"
 
     it, cb = await newsbot.answer("news", {"query": IBM_QUERY})
-    assert cb.json["type"] == 4 and embed(cb)["title"] == IBM_TITLE
+    assert cb.json["type"] == CHANNEL_MESSAGE and embed(cb)["title"] == IBM_TITLE
     assert cb.at - it.created_at < 1.0
     _, stats = await newsbot.answer("admin stats", user="admin")
-    assert stats.json["type"] == 4
+    assert stats.json["type"] == CHANNEL_MESSAGE
     _, choices = await newsbot.choices("news", {"query": "ibm"})
     assert choices
     assert not first.followup_ids  # still running
 
     release.set()
     follow = await first.wait_followup(timeout=5.0)
-    assert render.unescape(fields(embed(follow))["Added"]) == "1"
+    assert unescape(fields(embed(follow))["Added"]) == "1"
     assert not newsbot.room.reloading
 
 
@@ -654,7 +665,7 @@ async def test_search_index_is_rebuilt_once_per_change_and_outside_loads_are_not
             webUrl="https://news.example.com/owl-radar",
         )
         woken.clear()
-        async with await Store.open(h.settings.db_path) as other:
+        async with await open_store(h.settings.db_path) as other:
             assert (await load_paths(other, [outside])).added == 1
         await asyncio.wait_for(woken.wait(), 3.0)
         _, cb = await h.answer("news", {"query": "owls radar"})
@@ -664,10 +675,10 @@ async def test_search_index_is_rebuilt_once_per_change_and_outside_loads_are_not
 async def test_admin_stats_fields(newsbot: BotHarness) -> None:
     await newsbot.room.reload()
     _, cb = await newsbot.answer("admin stats", user="owner")
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     e = embed(cb)
     assert e["title"] == "newsbot stats"
-    f = {k: render.unescape(v) for k, v in fields(e).items()}
+    f = {k: unescape(v) for k, v in fields(e).items()}
     stats = await newsbot.room.store.stats()
     assert f["Stories"] == str(STORIES)
     assert f["Topics"] == str(stats["topics"])
@@ -688,7 +699,7 @@ async def test_admin_stats_fields(newsbot: BotHarness) -> None:
 async def test_unknown_command_gets_a_clean_ephemeral_error(newsbot: BotHarness) -> None:
     newsbot.standin.strict_commands = False
     _, cb = await newsbot.answer("frobnicate")
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     text = cb.json["data"]["content"]
     assert text.startswith("I don't know that command")
     assert_no_leak(text)
@@ -698,7 +709,7 @@ async def test_command_with_missing_options_gets_a_clean_ephemeral_error(
     newsbot: BotHarness,
 ) -> None:
     _, cb = await newsbot.answer("news", {})  # `query` is required
-    assert cb.json["type"] == 4 and cb.json["data"]["flags"] == EPHEMERAL
+    assert cb.json["type"] == CHANNEL_MESSAGE and cb.json["data"]["flags"] == EPHEMERAL
     text = cb.json["data"]["content"]
     assert text.startswith("I don't know that command")  # Discord's copy is out of date
     assert_no_leak(text)
@@ -739,7 +750,7 @@ async def test_hostile_article_renders_within_limits_and_pings_nobody(
     assert report.added == 1
 
     it, cb = await newsbot.answer("news", {"query": "zorblat quokkas seize harbour"})
-    assert cb.status == 200, cb.response  # the stand-in validates every limit and URL
+    assert cb.status == HTTPStatus.OK, cb.response  # the stand-in validates every limit and URL
     e = embed(cb)
     assert len(e["title"]) <= 256 and e["title"].endswith("…")
     assert "@everyone" not in e["title"] and "@\u200beveryone" in e["title"]
@@ -751,7 +762,7 @@ async def test_hostile_article_renders_within_limits_and_pings_nobody(
     assert newsbot.standin.allowed_mentions[it.original_message_id] == {"parse": []}
     message = newsbot.standin.messages[it.original_message_id]
     assert message["mention_everyone"] is False and message["mentions"] == []
-    assert render.embed_chars(e) <= 6000
+    assert embed_chars(e) <= 6000
 
 
 # ------------------------------------------------------------------------- newsbot run

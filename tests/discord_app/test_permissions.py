@@ -18,10 +18,16 @@ from typing import TYPE_CHECKING, Any
 import discord
 import pytest
 
-from bot.replies import render
+from bot.replies.sanitize import unescape
 from tests.helpers import db_query
 from tests.standin import StandIn
 from tests.standin import payloads as p
+from tests.standin.protocol import (
+    AUTOCOMPLETE_RESULT,
+    CHANNEL_MESSAGE,
+    DEFERRED_CHANNEL_MESSAGE,
+    EPHEMERAL,
+)
 
 if TYPE_CHECKING:
     from tests.botfixtures import BotHarness
@@ -30,7 +36,6 @@ FAMILY = "permissions"
 
 pytest_plugins = ["tests.botfixtures"]
 
-EPHEMERAL = 64
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 MANAGE_CHANNELS = discord.Permissions(manage_channels=True).value
 # What a traceback or an exception's repr would put in front of a user.
@@ -83,20 +88,20 @@ def raw_text(data: dict[str, Any]) -> str:
 
 def said(cb: Any) -> str:
     """What the user reads in a callback (content and embed text)."""
-    return render.unescape(raw_text(cb.json.get("data") or {}))
+    return unescape(raw_text(cb.json.get("data") or {}))
 
 
 def assert_harmless(data: dict[str, Any]) -> None:
     """No internals and no live mention in what a message shows."""
     raw = raw_text(data)
-    leak = LEAK.search(render.unescape(raw))
+    leak = LEAK.search(unescape(raw))
     assert leak is None, f"{leak.group()!r} reached the user: {raw!r}"
     assert not re.search(r"@(everyone|here)|<@[!&]?\d|<#\d", raw), raw
 
 
 def assert_clean_refusal(cb: Any, *, contains: str | None = None) -> str:
     assert cb.ok, (cb.status, cb.response)
-    assert cb.json["type"] == 4, cb.json
+    assert cb.json["type"] == CHANNEL_MESSAGE, cb.json
     assert cb.json["data"].get("flags") == EPHEMERAL, cb.json
     text = said(cb)
     assert text.strip()
@@ -123,7 +128,7 @@ async def final_text(h: BotHarness, it: Any) -> str:
     parts = [msg.get("content") or ""]
     for e in msg.get("embeds") or []:
         parts += [e.get("title") or "", e.get("description") or ""]
-    return render.unescape(" ".join(parts)).strip()
+    return unescape(" ".join(parts)).strip()
 
 
 # -- admin commands -------------------------------------------------------------------
@@ -291,32 +296,36 @@ def _raw_slash(
     ("name", "options", "context"),
     [
         ("frobnicate", [], {}),
-        ("frobnicate", [{"name": "x", "type": 3, "value": "y"}], {"dm": True}),
+        ("frobnicate", [{"name": "x", "type": p.STRING, "value": "y"}], {"dm": True}),
         ("news", [], {}),  # required query missing
-        ("news", [{"name": "nope", "type": 3, "value": "x"}], {}),
-        ("news", [{"name": "query", "type": 4, "value": 5}], {}),  # wrong type
-        ("latest", [{"name": "count", "type": 4, "value": "many"}], {}),
-        ("latest", [{"name": "count", "type": 4, "value": 10**30}], {}),
+        ("news", [{"name": "nope", "type": p.STRING, "value": "x"}], {}),
+        ("news", [{"name": "query", "type": p.INTEGER, "value": 5}], {}),  # wrong type
+        ("latest", [{"name": "count", "type": p.INTEGER, "value": "many"}], {}),
+        ("latest", [{"name": "count", "type": p.INTEGER, "value": 10**30}], {}),
         ("subscribe", [], {}),
         (
             "subscribe",
             [
-                {"name": "topic", "type": 3, "value": "AI"},
-                {"name": "channel", "type": 7, "value": "123"},
+                {"name": "topic", "type": p.STRING, "value": "AI"},
+                {"name": "channel", "type": p.CHANNEL, "value": "123"},
             ],
             {},
         ),  # unresolved channel
         (
             "subscribe",
             [
-                {"name": "topic", "type": 3, "value": "AI"},
-                {"name": "channel", "type": 7, "value": "123"},
+                {"name": "topic", "type": p.STRING, "value": "AI"},
+                {"name": "channel", "type": p.CHANNEL, "value": "123"},
             ],
             {"dm": True},
         ),
-        ("subscribe", [{"name": "topic", "type": 3, "value": "@everyone <@&1>"}], {}),
+        ("subscribe", [{"name": "topic", "type": p.STRING, "value": "@everyone <@&1>"}], {}),
         ("unsubscribe", [], {}),
-        ("admin", [{"name": "frobnicate", "type": 1, "options": []}], {"user": "admin"}),
+        (
+            "admin",
+            [{"name": "frobnicate", "type": p.SUB_COMMAND, "options": []}],
+            {"user": "admin"},
+        ),
         ("admin", [], {"user": "admin"}),
     ],
     ids=lambda v: str(v)[:40] if not isinstance(v, dict) else "",
@@ -335,7 +344,8 @@ async def test_unexpected_payloads_get_a_clean_private_error(
         it = await world.dispatch_interaction(_raw_slash(h, name, options, **context))
         cb = await it.wait_callback(timeout=3.0)
         assert cb.ok, (cb.status, cb.response)
-        if cb.json["type"] == 5:  # deferred: what the user reads arrives as a followup
+        # Deferred: what the user reads arrives as a followup.
+        if cb.json["type"] == DEFERRED_CHANNEL_MESSAGE:
             follow = await it.wait_followup(timeout=3.0)
             shown = follow.json
         else:
@@ -375,4 +385,8 @@ async def test_forged_button_and_autocomplete_are_harmless(
             # Discord then shows its own "loading options failed".
             with contextlib.suppress(TimeoutError):
                 acb = await auto.wait_callback(timeout=1.5)
-                assert acb.ok and acb.json["type"] == 8 and acb.json["data"]["choices"] == []
+                assert (
+                    acb.ok
+                    and acb.json["type"] == AUTOCOMPLETE_RESULT
+                    and acb.json["data"]["choices"] == []
+                )

@@ -25,7 +25,7 @@ from bench.corpusgen import generate_records, write_records
 from bot.core.loader import load_paths
 from bot.core.search.searcher import Answer, Searcher
 from bot.core.settings import Settings
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, open_store
 from tests.helpers import DATA_DIR
 
 FAMILY = "questions"
@@ -72,12 +72,12 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     write_records(generate_records(1500, seed=11), root / "generated")
     loop = asyncio.new_event_loop()
 
-    async def open_store() -> Store:
-        store = await Store.open(root / "q.db")
+    async def open_loaded() -> Store:
+        store = await open_store(root / "q.db")
         await load_paths(store, [DATA_DIR, root / "generated"], workers=1)
         return store
 
-    store = loop.run_until_complete(open_store())
+    store = loop.run_until_complete(open_loaded())
     searcher = Searcher(store, max_query_chars=MAX_CHARS)
     loop.run_until_complete(searcher.refresh(force=True))
     handler = _Collect()

@@ -41,7 +41,7 @@ from bot.core.records import (
     parse_bytes,
     split_front_matter,
 )
-from bot.core.store.sqlite import Store
+from bot.core.store import open_store
 from tests.helpers import PROJECT_ROOT, SEED, db_query, write_raw, write_record
 
 FAMILY = "records"
@@ -413,7 +413,7 @@ def test_bad_file_beside_good_ones_in_a_real_load(data: st.DataObject) -> None:
         bad = write_raw(folder, "bad.md", raw)
 
         async def go() -> Any:
-            async with await Store.open(root / "store.db") as store:
+            async with await open_store(root / "store.db") as store:
                 return await load_paths(store, [folder], max_bytes=CAP)
 
         report = asyncio.run(go())
@@ -559,7 +559,7 @@ async def test_size_cap_is_exact(tmp_path: Path) -> None:
 
     fits, over = record("fits", cap), record("over", cap + 1)
     assert (fits.stat().st_size, over.stat().st_size) == (cap, cap + 1)
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(tmp_path / "s.db") as store:
         report = await load_paths(store, [tmp_path / "in"], max_bytes=cap)
     assert report.added == 1
     [err] = report.rejected
@@ -590,7 +590,7 @@ async def test_hostile_folder_loads_the_good_and_names_the_bad(tmp_path: Path) -
     )
     write_raw(folder, "binary.md", b"\x89PNG\r\n\x1a\n\x00\x00")
     write_raw(folder, "big.md", b"---\ntitle: x\n" + b"y" * (CAP + 1))
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(tmp_path / "s.db") as store:
         report = await asyncio.wait_for(load_paths(store, [folder], max_bytes=CAP), timeout=30)
     stored = {u for (u,) in db_query(tmp_path / "s.db", "SELECT link FROM articles")}
     assert stored == set(urls)
@@ -623,7 +623,7 @@ async def test_file_removed_between_scan_and_read(
         return found
 
     monkeypatch.setattr(loader_mod, "scan_paths", scan_then_delete)
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(tmp_path / "s.db") as store:
         report = await load_paths(store, [folder])
     stored = {u for (u,) in db_query(tmp_path / "s.db", "SELECT link FROM articles")}
     assert stored == set(urls)
@@ -645,7 +645,7 @@ def test_process_workers_survive_hostile_files(tmp_path: Path) -> None:
     )
 
     async def go() -> Any:
-        async with await Store.open(tmp_path / "s.db") as store:
+        async with await open_store(tmp_path / "s.db") as store:
             return await load_paths(store, [folder], workers=2)
 
     report = asyncio.run(go())
@@ -698,7 +698,7 @@ def test_cli_load_names_each_rejection_and_exits_3_then_2(tmp_path: Path) -> Non
 async def test_pipe_given_by_name_is_named_not_read(tmp_path: Path) -> None:
     pipe = tmp_path / "incoming.md"
     os.mkfifo(pipe)
-    async with await Store.open(tmp_path / "s.db") as store:
+    async with await open_store(tmp_path / "s.db") as store:
         report = await asyncio.wait_for(load_paths(store, [pipe]), timeout=30)
     [err] = report.rejected
     assert err.path == str(pipe) and "not a regular file" in err.reason

@@ -2,7 +2,7 @@
 invisible characters, 10,000-character titles, javascript:/data: URLs.
 
 Family "content" of the hostile suite (issue 7; counted by bench/faults.py).
-Stories are rendered by every builder of `bot.render` and checked against
+Stories are rendered by every builder of `bot.replies.embeds` and checked against
 Discord's limits (the stand-in's own validator), for inert text, and for
 URLs that are http(s) only; one hostile story goes through the real bot and
 the stand-in end to end.
@@ -22,10 +22,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.records import Article, Image, Provider, RecordError, Related, parse_text
-from bot.replies import render
+from bot.replies.embeds import (
+    alert_batches,
+    alert_embeds,
+    info_embed,
+    latest_embed,
+    no_match_embed,
+    story_buttons,
+    story_embed,
+    topics_embed,
+)
+from bot.replies.limits import BLANK
+from bot.replies.sanitize import NO_MENTIONS, safe_url, unescape
 from tests.helpers import record_text
 from tests.standin import error_paths
 from tests.standin import validation as v
+from tests.standin.protocol import CHANNEL_MESSAGE, LINK
 
 FAMILY = "content"
 
@@ -234,7 +246,7 @@ def check_inert(
     """Within every Discord limit, nothing pings, no script URL, nothing hidden or breaking out."""
     body: dict[str, Any] = {
         "embeds": [e.to_dict() for e in embeds],
-        "allowed_mentions": render.NO_MENTIONS.to_dict(),
+        "allowed_mentions": NO_MENTIONS.to_dict(),
     }
     if buttons:
         view = discord.ui.View()
@@ -247,13 +259,13 @@ def check_inert(
     assert len(body["embeds"]) <= 10
     for d in body["embeds"]:
         for where, value in _urls(d):
-            assert render.safe_url(value) == value, (where, value)
+            assert safe_url(value) == value, (where, value)
         for where, value in _texts(d):
             assert not _MENTION.search(value), (where, value[:200])
             assert not _SCHEME.search(value), (where, value[:200])
             assert not _HIDDEN.search(value), (where, value[:200])
             visible = re.sub(r"@\u200b|<\u200b|\u200b:", "", value)
-            if value != render.BLANK:
+            if value != BLANK:
                 assert "\u200b" not in visible, (where, value[:200])
             assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", value), (where, value[:200])
             if where in ("title", "description") or (
@@ -271,7 +283,7 @@ def check_inert(
                     )
     for comp in body.get("components", []):
         for b in comp["components"]:
-            assert b["style"] == 5 and render.safe_url(b["url"], max_len=512) == b["url"]
+            assert b["style"] == LINK and safe_url(b["url"], max_len=512) == b["url"]
             assert not _MENTION.search(b.get("label") or "")
 
 
@@ -283,13 +295,13 @@ def check_inert(
 def test_story_embed_and_buttons_are_inert_and_within_limits(
     a: Article, also: list[Article]
 ) -> None:
-    embed = render.story_embed(
+    embed = story_embed(
         a,
         also=also,
         stored_urls={r.url for r in a.related[:2]},
         footer="Result 1 of 3 · " + a.title[:50],
     )
-    check_inert([embed], buttons=render.story_buttons(a))
+    check_inert([embed], buttons=story_buttons(a))
     title = embed.to_dict().get("title", "")
     assert len(title) <= 256
     if len(a.title) > 256:
@@ -301,16 +313,16 @@ def test_story_embed_and_buttons_are_inert_and_within_limits(
 def test_lists_alerts_and_no_match_are_inert_and_within_limits(
     items: list[Article], q: str
 ) -> None:
-    check_inert([render.latest_embed(items, title=q or "Latest")], our_bold=True)
-    check_inert([render.latest_embed(items, title="Latest", relative=True)], our_bold=True)
-    check_inert(render.alert_embeds(items, topic=q))
-    batches = render.alert_batches(items, topic=q)
+    check_inert([latest_embed(items, title=q or "Latest")], our_bold=True)
+    check_inert([latest_embed(items, title="Latest", relative=True)], our_bold=True)
+    check_inert(alert_embeds(items, topic=q))
+    batches = alert_batches(items, topic=q)
     assert sum(len(b) for b in batches) == len(items)  # none lost to the limits
     for batch in batches:
         check_inert(batch)
-    check_inert([render.no_match_embed(q, [a.title for a in items], notice=q[:100])])
-    check_inert([render.topics_embed([(a.title, i) for i, a in enumerate(items)])], our_bold=True)
-    check_inert([render.info_embed(q or "x", [(a.title, a.excerpt) for a in items], description=q)])
+    check_inert([no_match_embed(q, [a.title for a in items], notice=q[:100])])
+    check_inert([topics_embed([(a.title, i) for i, a in enumerate(items)])], our_bold=True)
+    check_inert([info_embed(q or "x", [(a.title, a.excerpt) for a in items], description=q)])
 
 
 # -- named -------------------------------------------------------------------------
@@ -342,11 +354,11 @@ def _attack_article(**changes: Any) -> Article:
 
 def test_every_attack_at_once_is_inert() -> None:
     a = _attack_article()
-    embed = render.story_embed(a)
-    check_inert([embed], buttons=render.story_buttons(a))
+    embed = story_embed(a)
+    check_inert([embed], buttons=story_buttons(a))
     d = embed.to_dict()
     assert "image" not in d and "thumbnail" not in d  # both image URLs were scripts
-    assert [b.url for b in render.story_buttons(a)] == ["https://news.example.com/attack"]
+    assert [b.url for b in story_buttons(a)] == ["https://news.example.com/attack"]
     # The words are still there for the reader, just harmless.
     assert "everyone" in d["title"] and "spoiler" in d["title"]
 
@@ -354,7 +366,7 @@ def test_every_attack_at_once_is_inert() -> None:
 @pytest.mark.parametrize("size", [257, 10_000, 100_000])
 def test_very_long_title_and_excerpt_fit(size: int) -> None:
     a = _attack_article(title="Long " * (size // 5 + 1), excerpt="word " * (size // 5 + 1))
-    embed = render.story_embed(a)
+    embed = story_embed(a)
     check_inert([embed])
     d = embed.to_dict()
     assert len(d["title"]) <= 256 and d["title"].endswith("…")
@@ -383,15 +395,15 @@ def test_script_urls_in_a_record_never_load_or_render(bad: str) -> None:
     )
     assert a.amp_url is None and a.images == () and [r.title for r in a.related] == ["ok"]
     assert len(a.warnings) == 3
-    check_inert([render.story_embed(a)], buttons=render.story_buttons(a))
+    check_inert([story_embed(a)], buttons=story_buttons(a))
 
 
 def test_markdown_that_would_break_out_stays_text() -> None:
     for attack in ["```", "||", "**", "__", "~~", "`"]:
         title = f"before {attack} middle {attack} after"
-        d = render.story_embed(_attack_article(title=title, excerpt=title)).to_dict()
+        d = story_embed(_attack_article(title=title, excerpt=title)).to_dict()
         assert unescaped_markdown(d["title"]) == "" and unescaped_markdown(d["description"]) == ""
-        assert render.unescape(d["title"]) == title  # nothing lost, only escaped
+        assert unescape(d["title"]) == title  # nothing lost, only escaped
 
 
 def test_naive_renderer_would_fail_these_checks() -> None:
@@ -445,7 +457,7 @@ async def test_hostile_story_through_the_bot_and_the_standin(
         latest_it, latest_cb = await h.answer("latest", {"count": 20})
         assert latest_cb.ok, latest_cb.response
         latest = await h.final_message(latest_it)
-    body = callback.json["data"] if callback.json["type"] == 4 else None
+    body = callback.json["data"] if callback.json["type"] == CHANNEL_MESSAGE else None
     if body is not None:
         assert body["allowed_mentions"] == {"parse": []}
     assert h.standin.allowed_mentions[message["id"]] == {"parse": []}

@@ -24,6 +24,7 @@ from bot.core.settings import ConfigError, Settings
 from tests.botfixtures import StandInNewsBot
 from tests.helpers import DATA_DIR, PROJECT_ROOT
 from tests.standin import StandIn, run_bot
+from tests.standin.protocol import CLOSE_UNKNOWN_ERROR
 
 FAMILY = "secrets"
 
@@ -164,7 +165,7 @@ async def test_a_busy_bot_never_logs_the_token(
         it = await standin.dispatch_interaction(standin.slash("topics"))
         cb = await it.wait_callback(timeout=3.0)
         assert "went wrong" in cb.json["data"]["content"]
-        await standin.force_close(4000)  # a reconnect logs the session too
+        await standin.force_close(CLOSE_UNKNOWN_ERROR)  # a reconnect logs the session too
         await standin.wait_for_resume()
     assert any(r.exc_info for r in caplog.records)  # the failure was logged with a traceback
     assert any(r.name.startswith("discord") and r.levelno == logging.DEBUG for r in caplog.records)

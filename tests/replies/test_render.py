@@ -1,4 +1,5 @@
-"""Tests for bot.render: how stories look, and that nothing escapes Discord's limits."""
+"""How stories look (`bot.replies.embeds`, `sanitize`, `truncate`, `enforce`, `limits`),
+and that nothing escapes Discord's limits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.records import Article, Image, Provider, Related, canonical_url, parse_file
-from bot.replies import render
+from bot.core.summary import summary
+from bot.replies.embeds import (
+    alert_batches,
+    alert_embeds,
+    info_embed,
+    latest_embed,
+    no_match_embed,
+    story_buttons,
+    story_embed,
+    topics_embed,
+)
+from bot.replies.enforce import enforce_limits
+from bot.replies.limits import embed_chars
+from bot.replies.sanitize import NO_MENTIONS, escape, safe_url, unescape
+from bot.replies.truncate import truncate
 from tests.helpers import PROJECT_ROOT
 
 SEED = (
@@ -65,7 +80,7 @@ def assert_within_limits(embeds: list[discord.Embed]) -> None:
         for t in text:
             for m in LINK.finditer(t):
                 assert m.group(1).startswith(("http://", "https://")), m.group(0)
-        total += render.embed_chars(e)
+        total += embed_chars(e)
     assert total <= 6000
 
 
@@ -122,7 +137,7 @@ def hostile_article() -> Article:
 
 
 def test_seed_story_embed(seed: Article) -> None:
-    e = render.story_embed(seed, footer="Result 1 of 7 · quality 89")
+    e = story_embed(seed, footer="Result 1 of 7 · quality 89")
     d = e.to_dict()
     assert d["title"] == "IBM stops work on facial recognition over human rights concerns"
     assert d["url"] == seed.url
@@ -147,7 +162,7 @@ def test_seed_story_embed(seed: Article) -> None:
 
 
 def test_seed_archive_related_first(seed: Article) -> None:
-    e = render.story_embed(seed, stored_urls={canonical_url(GUARDIAN)})
+    e = story_embed(seed, stored_urls={canonical_url(GUARDIAN)})
     lines = related_lines(e)
     assert len(lines) == 5
     assert lines[0].startswith("📚 The Guardian — ")
@@ -160,7 +175,7 @@ def test_also_articles_are_related_coverage(seed: Article) -> None:
         1, title="Same event, other outlet", provider=Provider("Wired", "wired.com")
     )
     dup_of_self = make_article(2, url=seed.url + "?utm_source=x")
-    e = render.story_embed(seed, also=[other, dup_of_self])
+    e = story_embed(seed, also=[other, dup_of_self])
     lines = related_lines(e)
     assert len(lines) == 6
     assert lines[0].startswith(
@@ -170,78 +185,25 @@ def test_also_articles_are_related_coverage(seed: Article) -> None:
 
 def test_small_image_becomes_thumbnail() -> None:
     a = make_article(images=(Image("https://img.example.com/a.png", width=50, height=50),))
-    d = render.story_embed(a).to_dict()
+    d = story_embed(a).to_dict()
     assert d["thumbnail"]["url"] == "https://img.example.com/a.png"
     assert "image" not in d
 
 
 def test_seed_buttons(seed: Article) -> None:
-    buttons = render.story_buttons(seed)
+    buttons = story_buttons(seed)
     assert [b.label for b in buttons] == ["Read on Engadget", "AMP version"]
     assert [b.url for b in buttons] == [seed.url, seed.amp_url]
     assert all(b.style is discord.ButtonStyle.link for b in buttons)
 
 
 # ---------------------------------------------------------------------------
-# Summaries
-
-
-def test_summary_cuts_at_sentence_boundary() -> None:
-    first = "The first sentence is here and it runs on for a good while to fill space. "
-    text = (
-        first * 4 + "The last sentence is long and would cross the limit by a wide margin indeed."
-    )
-    s = render.summary(make_article(excerpt=text), limit=350)
-    assert len(s) <= 350
-    assert s.endswith("space.")
-    assert text.startswith(s)
-    assert len(s) >= 350 * 0.6
-
-
-def test_summary_cuts_at_word_boundary_never_mid_word() -> None:
-    text = " ".join(f"word{i}" for i in range(200))  # no sentence ends at all
-    s = render.summary(make_article(excerpt=text), limit=100)
-    assert len(s) <= 100
-    assert s.endswith("…")
-    head = s[:-1]
-    assert text.startswith(head)
-    assert text[len(head)] == " "  # the next character is a space: no word was split
-
-
-def test_summary_skips_abbreviations() -> None:
-    text = (
-        "Officials in the U.S. said a lot of things about it " * 3
-    ) + "and then more words go on " * 20
-    s = render.summary(make_article(excerpt=text), limit=120)
-    assert not s.endswith("U.S.")
-    assert s.endswith("…")
-
-
-def test_summary_short_text_untouched() -> None:
-    assert render.summary(make_article(excerpt="Short.")) == "Short."
-
-
-def test_summary_from_body_markdown_stripped() -> None:
-    body = (
-        "# Story number 0 about something\n\n"
-        "![a photo](https://img.example.com/x.png)\n\n"
-        "**IBM** said on _Monday_ that it [would stop](https://example.com/l) selling "
-        "`facial` recognition ~~software~~.\n\n"
-        "## Background\n\n"
-        "- It was a *big* decision.\n"
-    )
-    s = render.summary(make_article(excerpt="", body=body))
-    assert s == (
-        "IBM said on Monday that it would stop selling facial recognition software. "
-        "Background. It was a big decision."
-    )
-    for junk in ("#", "*", "_", "`", "~", "](", "![", "http", "a photo"):
-        assert junk not in s
+# Summaries (the text itself: tests/core/test_summary.py)
 
 
 def test_summary_empty_when_nothing() -> None:
-    assert render.summary(make_article(excerpt="", body="")) == ""
-    e = render.story_embed(make_article(excerpt="", body=""))
+    assert summary(make_article(excerpt="", body="")) == ""
+    e = story_embed(make_article(excerpt="", body=""))
     assert e.description is None
 
 
@@ -250,7 +212,7 @@ def test_summary_empty_when_nothing() -> None:
 
 
 def test_escape_mentions_links_and_invisibles() -> None:
-    out = render.escape(
+    out = escape(
         "@everyone @here <@123> <@&456> <#789> [click](javascript:alert(1)) a\u200bb\u202ec\u2066d"
     )
     assert not LIVE_MENTION.search(out)
@@ -262,28 +224,26 @@ def test_escape_mentions_links_and_invisibles() -> None:
 
 
 def test_escape_markdown_and_whitespace() -> None:
-    assert (
-        render.escape("**bold**  _it_\n\n`code` ||s||") == r"\*\*bold\*\* \_it\_ \`code\` \|\|s\|\|"
-    )
-    assert render.escape("# Title") == r"\# Title"
-    assert render.escape("-# small") == r"\-# small"
-    assert render.escape("1. first") == r"1\. first"
-    assert render.escape("> quote") == r"\> quote"
-    assert render.escape("[not a link]") == r"\[not a link\]"
+    assert escape("**bold**  _it_\n\n`code` ||s||") == r"\*\*bold\*\* \_it\_ \`code\` \|\|s\|\|"
+    assert escape("# Title") == r"\# Title"
+    assert escape("-# small") == r"\-# small"
+    assert escape("1. first") == r"1\. first"
+    assert escape("> quote") == r"\> quote"
+    assert escape("[not a link]") == r"\[not a link\]"
     # Bare URLs keep their underscores so they still work.
-    assert render.escape("see https://x.com/a_b_c now") == "see https://x.com/a_b_c now"
-    assert render.escape("a\nb", keep_newlines=True) == "a\nb"
-    assert render.escape(None) == ""
+    assert escape("see https://x.com/a_b_c now") == "see https://x.com/a_b_c now"
+    assert escape("a\nb", keep_newlines=True) == "a\nb"
+    assert escape(None) == ""
 
 
 def test_unescape_reverses_escape() -> None:
     text = "**Big** news: @everyone *must* read [this] — 1_000 <@123>"
-    assert render.unescape(render.escape(text)) == text
+    assert unescape(escape(text)) == text
 
 
 def test_safe_url() -> None:
-    assert render.safe_url("https://a.example/x") == "https://a.example/x"
-    assert render.safe_url("http://a.example") == "http://a.example"
+    assert safe_url("https://a.example/x") == "https://a.example/x"
+    assert safe_url("http://a.example") == "http://a.example"
     for bad in (
         None,
         "",
@@ -294,15 +254,15 @@ def test_safe_url() -> None:
         "https://a.example/ x",
         "https://a.example/" + "x" * 2048,
     ):
-        assert render.safe_url(bad) is None, bad
-    assert render.safe_url("https://a.example/" + "x" * 600, max_len=512) is None
+        assert safe_url(bad) is None, bad
+    assert safe_url("https://a.example/" + "x" * 600, max_len=512) is None
 
 
 def test_link_urls_cannot_break_out() -> None:
     a = make_article(
         related=(Related(title="a]b[c", url="https://ex.com/p(1)?q=)](javascript:x)"),)
     )
-    lines = related_lines(render.story_embed(a))
+    lines = related_lines(story_embed(a))
     assert len(lines) == 1
     m = LINK.search(lines[0])
     assert m is not None
@@ -316,7 +276,7 @@ def test_link_urls_cannot_break_out() -> None:
 
 def test_hostile_article_is_safe_and_within_limits() -> None:
     a = hostile_article()
-    e = render.story_embed(a, footer="@everyone " + "f" * 3000)
+    e = story_embed(a, footer="@everyone " + "f" * 3000)
     d = e.to_dict()
     assert_within_limits([e])
     blob = dump([e])
@@ -327,9 +287,9 @@ def test_hostile_article_is_safe_and_within_limits() -> None:
     assert not INVISIBLE.search(blob)
     assert len(d["title"]) <= 256 and d["title"].endswith("…")
     assert d["url"].startswith("https://example.com/")
-    buttons = render.story_buttons(a)
+    buttons = story_buttons(a)
     assert [b.label for b in buttons] == [
-        render.truncate("Read on <\u200b@123> @\u200beveryone " + "P" * 300, 80)
+        truncate("Read on <\u200b@123> @\u200beveryone " + "P" * 300, 80)
     ]
     for b in buttons:
         assert b.url and b.url.startswith(("http://", "https://"))
@@ -339,13 +299,13 @@ def test_hostile_article_is_safe_and_within_limits() -> None:
 def test_hostile_article_in_every_builder() -> None:
     a = hostile_article()
     embeds = [
-        render.latest_embed([a] * 30, title="Latest @everyone <@1>"),
-        render.no_match_embed(
+        latest_embed([a] * 30, title="Latest @everyone <@1>"),
+        no_match_embed(
             "<@123> @here " + "q" * 5000, ["@everyone " + "s" * 5000] * 50, notice="<#1>"
         ),
-        render.topics_embed([(t, 3) for t in a.topics]),
-        render.info_embed("@here", [("<@1>", "[x](javascript:alert(1))\n" + "v" * 3000)] * 40),
-        *render.alert_embeds([a] * 12, topic="@everyone"),
+        topics_embed([(t, 3) for t in a.topics]),
+        info_embed("@here", [("<@1>", "[x](javascript:alert(1))\n" + "v" * 3000)] * 40),
+        *alert_embeds([a] * 12, topic="@everyone"),
     ]
     for e in embeds:
         assert_within_limits([e])
@@ -356,11 +316,11 @@ def test_hostile_article_in_every_builder() -> None:
 
 def test_buttons_only_http() -> None:
     bad = make_article(url="javascript:alert(1)", amp_url="data:text/html,x")
-    assert render.story_buttons(bad) == []
+    assert story_buttons(bad) == []
     long_url = make_article(url="https://ex.com/" + "x" * 600, amp_url="https://ex.com/amp")
-    assert [b.url for b in render.story_buttons(long_url)] == ["https://ex.com/amp"]
+    assert [b.url for b in story_buttons(long_url)] == ["https://ex.com/amp"]
     no_amp = make_article()
-    assert [b.label for b in render.story_buttons(no_amp)] == ["Read on Example News"]
+    assert [b.label for b in story_buttons(no_amp)] == ["Read on Example News"]
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +338,7 @@ def test_thirty_related_items_within_limits() -> None:
         for i in range(30)
     )
     stored = {canonical_url(related[29].url)}
-    e = render.story_embed(make_article(related=related), stored_urls=stored, max_related=30)
+    e = story_embed(make_article(related=related), stored_urls=stored, max_related=30)
     assert_within_limits([e])
     lines = related_lines(e)
     assert lines[0].startswith("📚 Outlet 29 — ")
@@ -387,7 +347,7 @@ def test_thirty_related_items_within_limits() -> None:
     assert lines[-1] == f"…and {30 - shown} more"
     for f in e.fields:
         assert len(f.value or "") <= 1024
-    assert render.embed_chars(e) <= 6000
+    assert embed_chars(e) <= 6000
 
 
 def long_article(i: int) -> Article:
@@ -405,12 +365,12 @@ def long_article(i: int) -> Article:
 
 def test_alert_batches_lose_nothing() -> None:
     articles = [long_article(i) for i in range(25)]
-    batches = render.alert_batches(articles, topic="AI")
+    batches = alert_batches(articles, topic="AI")
     assert len(batches) >= 3
     seen = []
     for batch in batches:
         assert 1 <= len(batch) <= 10
-        assert sum(render.embed_chars(e) for e in batch) <= 6000
+        assert sum(embed_chars(e) for e in batch) <= 6000
         assert_within_limits(batch)
         seen.extend(e.url for e in batch)
     assert seen == [a.url for a in articles]
@@ -418,18 +378,18 @@ def test_alert_batches_lose_nothing() -> None:
 
 def test_alert_embeds_one_message() -> None:
     articles = [long_article(i) for i in range(12)]
-    embeds = render.alert_embeds(articles, topic="AI")
+    embeds = alert_embeds(articles, topic="AI")
     assert 1 <= len(embeds) <= 10
     assert_within_limits(embeds)
     assert [e.url for e in embeds] == [a.url for a in articles[: len(embeds)]]
     assert all("AI" in (e.footer.text or "") for e in embeds)
-    small = render.alert_embeds([make_article(i) for i in range(3)], topic="AI")
+    small = alert_embeds([make_article(i) for i in range(3)], topic="AI")
     assert len(small) == 3
 
 
 def test_alert_batches_empty() -> None:
-    assert render.alert_batches([], topic="AI") == []
-    assert render.alert_embeds([], topic="AI") == []
+    assert alert_batches([], topic="AI") == []
+    assert alert_embeds([], topic="AI") == []
 
 
 # ---------------------------------------------------------------------------
@@ -438,50 +398,51 @@ def test_alert_batches_empty() -> None:
 
 def test_latest_embed() -> None:
     articles = [make_article(i) for i in range(3)]
-    e = render.latest_embed(articles, title="Latest")
+    e = latest_embed(articles, title="Latest")
     lines = (e.description or "").split("\n")
     assert lines[0] == (
-        "**[Story number 0 about something](https://news.example.com/story/0)** — Example News · 4 Mar 2021"
+        "**[Story number 0 about something](https://news.example.com/story/0)**"
+        " — Example News · 4 Mar 2021"
     )
     assert len(lines) == 3
-    rel = render.latest_embed(articles, title="Latest", relative=True)
+    rel = latest_embed(articles, title="Latest", relative=True)
     ts = int(datetime(2021, 3, 4, 5, 6, tzinfo=UTC).timestamp())
     assert f"<t:{ts}:R>" in (rel.description or "")
-    empty = render.latest_embed([], title="Latest", empty_text="Nothing here.")
+    empty = latest_embed([], title="Latest", empty_text="Nothing here.")
     assert empty.description == "Nothing here."
 
 
 def test_latest_embed_many_within_limits() -> None:
     articles = [long_article(i) for i in range(100)]
-    e = render.latest_embed(articles, title="Latest")
+    e = latest_embed(articles, title="Latest")
     assert_within_limits([e])
     last = (e.description or "").split("\n")[-1]
     assert re.fullmatch(r"…and \d+ more", last)
 
 
 def test_topics_embed_sorted_and_within_limits() -> None:
-    e = render.topics_embed([("Robots", 3), ("AI", 10), ("Vision", 5)], total_stories=12)
+    e = topics_embed([("Robots", 3), ("AI", 10), ("Vision", 5)], total_stories=12)
     values = "\n".join(f.value or "" for f in e.fields)
     assert values.index("AI") < values.index("Vision") < values.index("Robots")
     assert "12 stories" in (e.description or "")
-    many = render.topics_embed([(f"Topic {i} " + "z" * 40, i) for i in range(2000)])
+    many = topics_embed([(f"Topic {i} " + "z" * 40, i) for i in range(2000)])
     assert_within_limits([many])
     assert "Topic 1999" in (many.fields[0].value or "")
     assert "Showing the top" in (many.footer.text or "")
-    assert render.topics_embed([]).description == "No topics yet."
+    assert topics_embed([]).description == "No topics yet."
 
 
 def test_no_match_embed() -> None:
-    e = render.no_match_embed("ibm **face**", ["IBM facial recognition", "Facebook"])
+    e = no_match_embed("ibm **face**", ["IBM facial recognition", "Facebook"])
     assert e.title == r"No story matches “ibm \*\*face\*\*”"
     assert "Did you mean:\n• IBM facial recognition\n• Facebook" in (e.description or "")
-    none = render.no_match_embed("zzz", [], notice="Index is reloading.")
+    none = no_match_embed("zzz", [], notice="Index is reloading.")
     assert (none.description or "").startswith("Index is reloading.")
     assert "Did you mean" not in (none.description or "")
 
 
 def test_info_embed() -> None:
-    e = render.info_embed(
+    e = info_embed(
         "Stats", [("Stories", "1,234"), ("Errors", "a_b.md: bad\nc.md: worse"), ("Empty", "")]
     )
     assert [f.name for f in e.fields] == ["Stories", "Errors", "Empty"]
@@ -503,7 +464,7 @@ def test_enforce_limits_truncates_everything() -> None:
     e.set_image(url="javascript:x")
     e.set_thumbnail(url="https://ok.example/t.png")
     before = e.to_dict()
-    [out] = render.enforce_limits([e])
+    [out] = enforce_limits([e])
     assert_within_limits([out])
     d = out.to_dict()
     assert "url" not in d and "image" not in d
@@ -517,7 +478,7 @@ def test_enforce_limits_truncates_everything() -> None:
 def test_enforce_limits_drops_lines_not_links() -> None:
     line = "[A linked headline here](https://example.com/" + "x" * 60 + ")"
     e = discord.Embed(title="x").add_field(name="Related coverage", value="\n".join([line] * 20))
-    [out] = render.enforce_limits([e])
+    [out] = enforce_limits([e])
     value = out.fields[0].value or ""
     assert len(value) <= 1024
     body = value.split("\n")
@@ -528,7 +489,7 @@ def test_enforce_limits_drops_lines_not_links() -> None:
 def test_enforce_limits_description_keeps_links_whole() -> None:
     link = "[headline](https://example.com/abc)"
     desc = "word " * 810 + link + " tail " * 50
-    [out] = render.enforce_limits([discord.Embed(description=desc)])
+    [out] = enforce_limits([discord.Embed(description=desc)])
     d = out.description or ""
     assert len(d) <= 4096
     assert "[headline" not in d or link in d
@@ -536,7 +497,7 @@ def test_enforce_limits_description_keeps_links_whole() -> None:
 
 def test_enforce_limits_total_and_count() -> None:
     embeds = [discord.Embed(title=f"e{i} " + "t" * 250, description="d " * 2000) for i in range(15)]
-    out = render.enforce_limits(embeds)
+    out = enforce_limits(embeds)
     assert 1 <= len(out) <= 10
     assert_within_limits(out)
     assert (out[0].title or "").startswith("e0 ")
@@ -546,19 +507,19 @@ def test_enforce_limits_total_and_count() -> None:
 
 def test_enforce_limits_unlinks_unsafe_markdown_links() -> None:
     e = discord.Embed(description="see [x](javascript:alert(1)) and [y](https://ok.example/)")
-    [out] = render.enforce_limits([e])
+    [out] = enforce_limits([e])
     assert out.description == "see x and [y](https://ok.example/)"
 
 
 def test_embed_chars() -> None:
     e = discord.Embed(title="ab", description="cde").add_field(name="f", value="gh")
     e.set_footer(text="ij").set_author(name="k")
-    assert render.embed_chars(e) == 11
-    assert render.embed_chars(e.to_dict()) == 11
+    assert embed_chars(e) == 11
+    assert embed_chars(e.to_dict()) == 11
 
 
 def test_no_mentions_constant() -> None:
-    m = render.NO_MENTIONS
+    m = NO_MENTIONS
     assert not m.everyone and not m.users and not m.roles and not m.replied_user
 
 
@@ -579,7 +540,7 @@ _text = st.lists(
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(_text)
 def test_escape_properties(text: str) -> None:
-    out = render.escape(text)
+    out = escape(text)
     assert "\n" not in out
     assert not LIVE_MENTION.search(out)
     assert not INVISIBLE.search(out)
@@ -607,7 +568,7 @@ def test_enforce_limits_properties(
         if footer:
             e.set_footer(text=footer)
         embeds.append(e)
-    out = render.enforce_limits(embeds)
+    out = enforce_limits(embeds)
     assert 1 <= len(out) <= 10
     assert_within_limits(out)
 
@@ -615,7 +576,7 @@ def test_enforce_limits_properties(
 @settings(max_examples=100)
 @given(st.text(max_size=800), st.integers(min_value=1, max_value=500))
 def test_truncate_properties(text: str, limit: int) -> None:
-    out = render.truncate(text, limit)
+    out = truncate(text, limit)
     assert len(out) <= limit
     if len(text) <= limit:
         assert out == text

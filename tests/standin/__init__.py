@@ -11,31 +11,26 @@ Typical use::
         async with run_bot(MyBot(), standin) as bot:      # Bot or AutoShardedBot
             it = await standin.dispatch_interaction(standin.slash("news", {"query": "rates"}))
             cb = await it.wait_callback()                 # RecordedRequest
-            assert cb.json["type"] == 4
+            assert cb.json["type"] == protocol.CHANNEL_MESSAGE
 
 World: ``standin.world`` (guild "Newsroom"; users owner/alice/mod/admin; channels general,
 news, alerts, staff, readonly, locked, muted). Payloads: ``standin.slash("admin reload",
 {...})``, ``standin.autocomplete("news", {"query": "oi"})``, ``standin.button(message_id,
 "custom:id")``, ``standin.modal_submit(custom_id, {...})``, all with ``user=``/``channel=``/
-``dm=True``; pure builders live in ``payloads``.
+``dm=True``; pure builders live in ``payloads``, Discord's numbers by name in ``protocol``.
 
 Knobs: ``interaction_deadline`` (3 s), ``followup_ttl`` (15 min), ``shard_count``,
 ``expected_token``, ``enforce_permissions``, ``faults`` (injected errors), ``ratelimits``
 (enforced buckets; ``ratelimits.hits`` counts 429s), ``world.closed_dms``.
 """
 
-from . import payloads
+from . import payloads, protocol
 from .faults import FaultRule, Faults, RateLimits
 from .gateway import IdentifyRecord, ResumeRecord
+from .recorded import DispatchedInteraction, RecordedFile, RecordedRequest
+from .rest_types import ApiError, RestResponse
 from .runner import run_bot
-from .server import (
-    ApiError,
-    DispatchedInteraction,
-    RecordedFile,
-    RecordedRequest,
-    Reply,
-    StandIn,
-)
+from .server import StandIn
 from .validation import error_paths
 from .world import World, default_world
 
@@ -48,12 +43,13 @@ __all__ = [
     "RateLimits",
     "RecordedFile",
     "RecordedRequest",
-    "Reply",
+    "RestResponse",
     "ResumeRecord",
     "StandIn",
     "World",
     "default_world",
     "error_paths",
     "payloads",
+    "protocol",
     "run_bot",
 ]

@@ -12,21 +12,40 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
+
+from .protocol import (
+    CANNOT_SEND_TO_USER,
+    GENERAL_ERROR,
+    INTERACTION_ALREADY_ACKNOWLEDGED,
+    INVALID_FORM_BODY,
+    INVALID_WEBHOOK_TOKEN,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INTERACTION,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_USER,
+    UNKNOWN_WEBHOOK,
+)
 
 KNOWN_ERRORS: dict[int, tuple[int, str]] = {
     # code: (status, message)
-    10003: (404, "Unknown Channel"),
-    10008: (404, "Unknown Message"),
-    10013: (404, "Unknown User"),
-    10015: (404, "Unknown Webhook"),
-    10062: (404, "Unknown interaction"),
-    40060: (400, "Interaction has already been acknowledged."),
-    50001: (403, "Missing Access"),
-    50007: (403, "Cannot send messages to this user"),
-    50013: (403, "Missing Permissions"),
-    50027: (401, "Invalid Webhook Token"),
-    50035: (400, "Invalid Form Body"),
+    UNKNOWN_CHANNEL: (HTTPStatus.NOT_FOUND, "Unknown Channel"),
+    UNKNOWN_MESSAGE: (HTTPStatus.NOT_FOUND, "Unknown Message"),
+    UNKNOWN_USER: (HTTPStatus.NOT_FOUND, "Unknown User"),
+    UNKNOWN_WEBHOOK: (HTTPStatus.NOT_FOUND, "Unknown Webhook"),
+    UNKNOWN_INTERACTION: (HTTPStatus.NOT_FOUND, "Unknown interaction"),
+    INTERACTION_ALREADY_ACKNOWLEDGED: (
+        HTTPStatus.BAD_REQUEST,
+        "Interaction has already been acknowledged.",
+    ),
+    MISSING_ACCESS: (HTTPStatus.FORBIDDEN, "Missing Access"),
+    CANNOT_SEND_TO_USER: (HTTPStatus.FORBIDDEN, "Cannot send messages to this user"),
+    MISSING_PERMISSIONS: (HTTPStatus.FORBIDDEN, "Missing Permissions"),
+    INVALID_WEBHOOK_TOKEN: (HTTPStatus.UNAUTHORIZED, "Invalid Webhook Token"),
+    INVALID_FORM_BODY: (HTTPStatus.BAD_REQUEST, "Invalid Form Body"),
 }
 
 # discord.py treats a 429 without a ``Via`` header as a Cloudflare ban and raises instead of
@@ -41,7 +60,7 @@ def rate_limited_body(retry_after: float, *, is_global: bool) -> dict[str, Any]:
         "global": is_global,
     }
     if not is_global:
-        body["code"] = 0
+        body["code"] = GENERAL_ERROR
     return body
 
 
@@ -104,7 +123,7 @@ class FaultRule:
 
     def response(self) -> tuple[int, Any, dict[str, str]]:
         headers = dict(self.headers)
-        if self.status == 429:
+        if self.status == HTTPStatus.TOO_MANY_REQUESTS:
             digest = hashlib.sha1(self.path_pattern.encode()).hexdigest()[:16]
             headers = {
                 **rate_limited_headers(
@@ -117,19 +136,26 @@ class FaultRule:
                 if self.body is not None
                 else rate_limited_body(self.retry_after, is_global=self.is_global)
             )
-            return 429, body, headers
+            return HTTPStatus.TOO_MANY_REQUESTS, body, headers
         if self.body is not None:
             return self.status, self.body, headers
         if self.code is not None:
             message = self.message or KNOWN_ERRORS.get(self.code, (0, "Error"))[1]
             return self.status, {"message": message, "code": self.code}, headers
-        reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        reason = {
+            HTTPStatus.INTERNAL_SERVER_ERROR: "Internal Server Error",
+            HTTPStatus.BAD_GATEWAY: "Bad Gateway",
+            HTTPStatus.SERVICE_UNAVAILABLE: "Service Unavailable",
+        }
         text = self.message or reason.get(self.status, "Error")
-        return self.status, {"message": f"{self.status}: {text}", "code": 0}, headers
+        return self.status, {"message": f"{self.status}: {text}", "code": GENERAL_ERROR}, headers
 
 
 class Faults:
-    """The fault switchboard: ``standin.faults.add(method="POST", path_pattern=..., status=429)``."""
+    """The fault switchboard.
+
+    ``standin.faults.add(method="POST", path_pattern=..., status=429)``.
+    """
 
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []
@@ -181,7 +207,7 @@ class Faults:
         return self.add(
             method=method,
             path_pattern=path_pattern,
-            status=429,
+            status=HTTPStatus.TOO_MANY_REQUESTS,
             retry_after=retry_after,
             times=times,
             is_global=is_global,
@@ -193,7 +219,7 @@ class Faults:
         path_pattern: str = ".*",
         *,
         method: str | None = None,
-        status: int = 500,
+        status: int = HTTPStatus.INTERNAL_SERVER_ERROR,
         times: int | None = 1,
     ) -> FaultRule:
         return self.add(method=method, path_pattern=path_pattern, status=status, times=times)
@@ -206,23 +232,26 @@ class Faults:
         method: str | None = None,
         times: int | None = 1,
     ) -> FaultRule:
-        """Any Discord JSON error by code, e.g. ``faults.error(50013, r"/channels/\\d+/messages")``."""
+        """Any Discord JSON error by code.
+
+        E.g. ``faults.error(MISSING_PERMISSIONS, r"/channels/\\d+/messages")``.
+        """
         status, _ = KNOWN_ERRORS[code]
         return self.add(
             method=method, path_pattern=path_pattern, status=status, code=code, times=times
         )
 
     def missing_permissions(self, path_pattern: str = ".*", **kw: Any) -> FaultRule:
-        return self.error(50013, path_pattern, **kw)
+        return self.error(MISSING_PERMISSIONS, path_pattern, **kw)
 
     def missing_access(self, path_pattern: str = ".*", **kw: Any) -> FaultRule:
-        return self.error(50001, path_pattern, **kw)
+        return self.error(MISSING_ACCESS, path_pattern, **kw)
 
     def unknown_channel(self, path_pattern: str = ".*", **kw: Any) -> FaultRule:
-        return self.error(10003, path_pattern, **kw)
+        return self.error(UNKNOWN_CHANNEL, path_pattern, **kw)
 
     def dm_closed(self, path_pattern: str = ".*", **kw: Any) -> FaultRule:
-        return self.error(50007, path_pattern, **kw)
+        return self.error(CANNOT_SEND_TO_USER, path_pattern, **kw)
 
     def match(self, method: str, path: str) -> FaultRule | None:
         for rule in self.rules:

@@ -12,27 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .protocol import DISPATCH
+
 log = logging.getLogger(__name__)
-
-# Opcodes.
-DISPATCH = 0
-HEARTBEAT = 1
-IDENTIFY = 2
-PRESENCE_UPDATE = 3
-VOICE_STATE_UPDATE = 4
-RESUME = 6
-RECONNECT = 7
-REQUEST_GUILD_MEMBERS = 8
-INVALID_SESSION = 9
-HELLO = 10
-HEARTBEAT_ACK = 11
-
-# Intents the stand-in looks at.
-GUILD_MEMBERS = 1 << 1
-GUILD_PRESENCES = 1 << 8
-GUILD_MESSAGES = 1 << 9
-DIRECT_MESSAGES = 1 << 12
-MESSAGE_CONTENT = 1 << 15
 
 REPLAY_BUFFER = 2000
 

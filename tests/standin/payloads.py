@@ -16,38 +16,33 @@ from typing import Any
 
 import discord
 
+# The protocol values are ``protocol``'s; the ones builders take or tests pass are also
+# reachable through this module (``p.APPLICATION_COMMAND``, ``p.STRING``, ``p.GUILD_TEXT``).
+from .protocol import (
+    ACTION_ROW,
+    APPLICATION_COMMAND,
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    BOOLEAN,
+    BUTTON,
+    CHANNEL,
+    CHAT_INPUT,
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    DM,
+    GUILD_TEXT,
+    INTEGER,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    NUMBER,
+    ROLE,
+    STRING,
+    SUB_COMMAND,
+    SUB_COMMAND_GROUP,
+    TEXT_INPUT,
+    USER,
+)
+
 DISCORD_EPOCH_MS = 1420070400000
-
-# Discord's option type numbers (application command option types).
-SUB_COMMAND = 1
-SUB_COMMAND_GROUP = 2
-STRING = 3
-INTEGER = 4
-BOOLEAN = 5
-USER = 6
-CHANNEL = 7
-ROLE = 8
-MENTIONABLE = 9
-NUMBER = 10
-ATTACHMENT = 11
-
-# Interaction types.
-PING = 1
-APPLICATION_COMMAND = 2
-MESSAGE_COMPONENT = 3
-APPLICATION_COMMAND_AUTOCOMPLETE = 4
-MODAL_SUBMIT = 5
-
-# Interaction context types.
-CONTEXT_GUILD = 0
-CONTEXT_BOT_DM = 1
-CONTEXT_PRIVATE_CHANNEL = 2
-
-# Channel types.
-GUILD_TEXT = 0
-DM = 1
-GUILD_CATEGORY = 4
-GUILD_ANNOUNCEMENT = 5
 
 ALL_PERMISSIONS = discord.Permissions.all().value
 ADMINISTRATOR = discord.Permissions(administrator=True).value
@@ -682,7 +677,7 @@ def _command_data(
     data: dict[str, Any] = {
         "id": str(command_id) if command_id is not None else snowflake(),
         "name": name,
-        "type": 1,
+        "type": CHAT_INPUT,
     }
     if options:
         data["options"] = options
@@ -697,11 +692,11 @@ def component_interaction(
     custom_id: str,
     *,
     message: Mapping[str, Any],
-    component_type: int = 2,
+    component_type: int = BUTTON,
     values: Sequence[str] | None = None,
     **context: Any,
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE type 3: a button press (component_type 2) or select (3, 5-8)."""
+    """INTERACTION_CREATE MESSAGE_COMPONENT: a BUTTON press, or a select (``SELECT_TYPES``)."""
     data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
     if values is not None:
         data["values"] = list(values)
@@ -715,9 +710,12 @@ def modal_submit_interaction(
     message: Mapping[str, Any] | None = None,
     **context: Any,
 ) -> dict[str, Any]:
-    """INTERACTION_CREATE type 5; ``fields`` maps each text input's custom_id to its value."""
+    """INTERACTION_CREATE MODAL_SUBMIT; ``fields`` maps each text input's custom_id to its value."""
     rows = [
-        {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+        {
+            "type": ACTION_ROW,
+            "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}],
+        }
         for key, value in fields.items()
     ]
     data = {"custom_id": custom_id, "components": rows}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,31 @@ from discord.ext import commands
 
 from tests.standin import StandIn, error_paths, payloads, run_bot
 from tests.standin import validation as v
+from tests.standin.protocol import (
+    ACTION_ROW,
+    APPLICATION_COMMAND_AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
+    BUTTON,
+    CANNOT_SEND_TO_USER,
+    CHANNEL_MESSAGE,
+    CLOSE_UNKNOWN_ERROR,
+    DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    EPHEMERAL,
+    INTERACTION_ALREADY_ACKNOWLEDGED,
+    INVALID_FORM_BODY,
+    INVALID_WEBHOOK_TOKEN,
+    LINK,
+    LOADING,
+    MESSAGE_COMPONENT,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    PRIMARY,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INTERACTION,
+    UNKNOWN_WEBHOOK,
+    UPDATE_MESSAGE,
+)
 
 STORY_URL = "https://example.com/story"
 
@@ -193,7 +219,7 @@ async def test_autosharded_bot_uses_gateway_bot_and_shards(standin: StandIn) -> 
         assert bot.get_guild(guild_id) is not None
         it = await standin.dispatch_interaction(standin.slash("ping"))
         callback = await it.wait_callback()
-        assert callback.json == {"type": 4, "data": {"content": "pong", "tts": False}}
+        assert callback.json == {"type": CHANNEL_MESSAGE, "data": {"content": "pong", "tts": False}}
         owner = standin._session_for(str(guild_id))
         assert owner is not None and owner.shard_id == (guild_id >> 22) % 2
 
@@ -201,7 +227,7 @@ async def test_autosharded_bot_uses_gateway_bot_and_shards(standin: StandIn) -> 
 async def test_force_close_resumes_and_replays(standin: StandIn) -> None:
     async with run_bot(DemoBot(), standin):
         standin.hold_gateway()
-        assert await standin.force_close(4000) == 1
+        assert await standin.force_close(CLOSE_UNKNOWN_ERROR) == 1
         # Dispatched while the bot is disconnected: must be replayed on RESUME.
         it = await standin.dispatch_interaction(standin.slash("ping"))
         standin.release_gateway()
@@ -251,17 +277,23 @@ async def test_slash_command_embed_and_link_button(standin: StandIn) -> None:
         it = await standin.dispatch_interaction(standin.slash("news", {"query": "rates"}))
         callback = await it.wait_callback()
         await asyncio.sleep(0.1)  # leave room for an unwanted second response
-    assert len(it.attempts) == 1 and callback.status == 200
+    assert len(it.attempts) == 1 and callback.status == HTTPStatus.OK
     body = callback.json
-    assert body["type"] == 4
+    assert body["type"] == CHANNEL_MESSAGE
     embed = body["data"]["embeds"][0]
     assert embed["title"] == "News: rates" and embed["url"] == STORY_URL
     assert embed["footer"] == {"text": "newsbot"}
     assert body["data"]["components"] == [
         {
-            "type": 1,
+            "type": ACTION_ROW,
             "components": [
-                {"type": 2, "style": 5, "disabled": False, "label": "Read", "url": STORY_URL}
+                {
+                    "type": BUTTON,
+                    "style": LINK,
+                    "disabled": False,
+                    "label": "Read",
+                    "url": STORY_URL,
+                }
             ],
         }
     ]
@@ -277,7 +309,11 @@ async def test_subcommand_group_invocation(standin: StandIn) -> None:
     payload = standin.slash("admin reload", {"target": "feeds"})
     assert payload["data"]["name"] == "admin"
     assert payload["data"]["options"] == [
-        {"type": 1, "name": "reload", "options": [{"name": "target", "type": 3, "value": "feeds"}]}
+        {
+            "type": payloads.SUB_COMMAND,
+            "name": "reload",
+            "options": [{"name": "target", "type": payloads.STRING, "value": "feeds"}],
+        }
     ]
     assert payload["member"]["permissions"] == str(payloads.DEFAULT_EVERYONE_PERMISSIONS)
     async with run_bot(DemoBot(), standin):
@@ -291,21 +327,21 @@ async def test_deferred_then_followup(standin: StandIn) -> None:
         it = await standin.dispatch_interaction(standin.slash("slow"))
         callback = await it.wait_callback()
         followup = await it.wait_followup()
-    assert callback.json == {"type": 5}
+    assert callback.json == {"type": DEFERRED_CHANNEL_MESSAGE}
     assert callback.response["interaction"]["response_message_loading"] is True
     assert followup.ok and followup.json["content"] == "done"
     assert followup.json["embeds"][0]["title"] == "Result"
     # The first followup after a defer resolves the "thinking" message, not a new one.
     [message] = standin.messages_in("general")
     assert message["id"] == it.original_message_id == followup.response["id"]
-    assert message["content"] == "done" and message["flags"] & 128 == 0
+    assert message["content"] == "done" and message["flags"] & LOADING == 0
 
 
 async def test_ephemeral_flag(standin: StandIn) -> None:
     async with run_bot(DemoBot(), standin):
         it = await standin.dispatch_interaction(standin.slash("secret"))
         callback = await it.wait_callback()
-    assert callback.json["type"] == 4 and callback.json["data"]["flags"] == 64
+    assert callback.json["type"] == CHANNEL_MESSAGE and callback.json["data"]["flags"] == EPHEMERAL
     assert callback.response["interaction"]["response_message_ephemeral"] is True
     assert standin.messages_in("general") == []
     assert len(standin.messages_in("general", include_ephemeral=True)) == 1
@@ -314,14 +350,14 @@ async def test_ephemeral_flag(standin: StandIn) -> None:
 async def test_autocomplete_returns_choices(standin: StandIn) -> None:
     async with run_bot(DemoBot(), standin):
         payload = standin.autocomplete("news", {"query": "oil"})
-        assert payload["type"] == 4
+        assert payload["type"] == APPLICATION_COMMAND_AUTOCOMPLETE
         assert payload["data"]["options"] == [
-            {"name": "query", "type": 3, "value": "oil", "focused": True}
+            {"name": "query", "type": payloads.STRING, "value": "oil", "focused": True}
         ]
         it = await standin.dispatch_interaction(payload)
         callback = await it.wait_callback()
     assert callback.json == {
-        "type": 8,
+        "type": AUTOCOMPLETE_RESULT,
         "data": {
             "choices": [
                 {"name": "oil rates", "value": "oil-rates"},
@@ -339,16 +375,16 @@ async def test_button_press_update_and_deferred_update(standin: StandIn) -> None
         assert message_id is not None
 
         press = standin.button(message_id, "panel:refresh")
-        assert press["type"] == 3 and press["message"]["id"] == message_id
-        assert press["data"] == {"custom_id": "panel:refresh", "component_type": 2}
+        assert press["type"] == MESSAGE_COMPONENT and press["message"]["id"] == message_id
+        assert press["data"] == {"custom_id": "panel:refresh", "component_type": BUTTON}
         pressed = await standin.dispatch_interaction(press)
         update = await pressed.wait_callback()
 
         acked = await standin.dispatch_interaction(standin.button(message_id, "panel:ack"))
         ack = await acked.wait_callback()
-    assert update.json["type"] == 7 and update.json["data"]["content"] == "refreshed"
+    assert update.json["type"] == UPDATE_MESSAGE and update.json["data"]["content"] == "refreshed"
     assert standin.messages[message_id]["content"] == "refreshed"
-    assert ack.json == {"type": 6}
+    assert ack.json == {"type": DEFERRED_UPDATE_MESSAGE}
     assert len(standin.messages_in("general")) == 1
 
 
@@ -367,7 +403,7 @@ async def test_interaction_response_with_file_is_multipart(standin: StandIn) -> 
         it = await standin.dispatch_interaction(standin.slash("report"))
         callback = await it.wait_callback()
     assert callback.ok
-    assert callback.json["type"] == 4
+    assert callback.json["type"] == CHANNEL_MESSAGE
     assert callback.json["data"]["attachments"] == [{"id": 0, "filename": "report.csv"}]
     [upload] = callback.files
     assert upload.field == "files[0]" and upload.data == b"headline,score\n"
@@ -391,7 +427,7 @@ async def test_original_response_edits_and_followup_webhooks(standin: StandIn) -
     assert bot.seen == ["final"]
     assert [m["content"] for m in standin.messages_in("general")] == ["final"]
     extra = standin.messages[followup_id]
-    assert extra["content"] == "extra edited" and extra["flags"] == 64
+    assert extra["content"] == "extra edited" and extra["flags"] == EPHEMERAL
 
 
 async def test_webhook_token_lifetime(standin: StandIn) -> None:
@@ -408,9 +444,9 @@ async def test_webhook_token_lifetime(standin: StandIn) -> None:
         standin.followup_ttl = 0.0
         async with http.post(url, json={"content": "expired"}) as resp:
             expired = (resp.status, (await resp.json())["code"])
-    assert before_ack == (404, 10015)
-    assert in_time == 200
-    assert expired == (401, 50027)
+    assert before_ack == (HTTPStatus.NOT_FOUND, UNKNOWN_WEBHOOK)
+    assert in_time == HTTPStatus.OK
+    assert expired == (HTTPStatus.UNAUTHORIZED, INVALID_WEBHOOK_TOKEN)
 
 
 # -------------------------------------------------------------------- strictness
@@ -424,10 +460,11 @@ async def test_late_callback_gets_unknown_interaction(standin: StandIn) -> None:
         it = await standin.dispatch_interaction(standin.slash("late"))
         callback = await it.wait_callback(timeout=3.0)
         await standin.wait_until(lambda: bot.errors, what="the bot to see the error")
-    assert callback.status == 404 and callback.response["code"] == 10062
+    assert callback.status == HTTPStatus.NOT_FOUND
+    assert callback.response["code"] == UNKNOWN_INTERACTION
     assert it.callback is None and it.expired
     [error] = bot.errors
-    assert isinstance(error, discord.NotFound) and error.code == 10062
+    assert isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION
 
 
 async def test_second_callback_gets_already_acknowledged(standin: StandIn) -> None:
@@ -437,13 +474,13 @@ async def test_second_callback_gets_already_acknowledged(standin: StandIn) -> No
         url = f"{standin.api_base}/interactions/{it.id}/{it.token}/callback"
         async with (
             aiohttp.ClientSession() as http,
-            http.post(url, json={"type": 4, "data": {"content": "again"}}) as resp,
+            http.post(url, json={"type": CHANNEL_MESSAGE, "data": {"content": "again"}}) as resp,
         ):
             assert resp.headers["Content-Type"] == "application/json"
             body = await resp.json()
             status = resp.status
     assert first.ok
-    assert status == 400 and body["code"] == 40060
+    assert status == HTTPStatus.BAD_REQUEST and body["code"] == INTERACTION_ALREADY_ACKNOWLEDGED
     assert len(it.attempts) == 2
 
 
@@ -453,9 +490,10 @@ async def test_oversized_embed_is_rejected(standin: StandIn) -> None:
         it = await standin.dispatch_interaction(standin.slash("big"))
         callback = await it.wait_callback()
         await standin.wait_until(lambda: bot.errors, what="the bot to see the error")
-    assert callback.status == 400 and callback.response["code"] == 50035
+    assert callback.status == HTTPStatus.BAD_REQUEST
+    assert callback.response["code"] == INVALID_FORM_BODY
     assert error_paths(callback.response["errors"]) == ["data.embeds.0.description"]
-    assert bot.errors[0].code == 50035
+    assert bot.errors[0].code == INVALID_FORM_BODY
     assert it.callback is None  # a rejected body does not acknowledge the interaction
 
 
@@ -465,7 +503,8 @@ async def test_javascript_link_button_is_rejected(standin: StandIn) -> None:
         it = await standin.dispatch_interaction(standin.slash("badlink"))
         callback = await it.wait_callback()
         await standin.wait_until(lambda: bot.errors, what="the bot to see the error")
-    assert callback.status == 400 and callback.response["code"] == 50035
+    assert callback.status == HTTPStatus.BAD_REQUEST
+    assert callback.response["code"] == INVALID_FORM_BODY
     assert error_paths(callback.response["errors"]) == ["data.components.0.components.0.url"]
     assert isinstance(bot.errors[0], discord.HTTPException)
 
@@ -475,7 +514,7 @@ async def test_unknown_route_is_reported(standin: StandIn) -> None:
         aiohttp.ClientSession() as http,
         http.get(f"{standin.api_base}/nope/123", headers={"Authorization": "Bot x"}) as resp,
     ):
-        assert resp.status == 404
+        assert resp.status == HTTPStatus.NOT_FOUND
     assert standin.unknown_routes == ["GET /api/v10/nope/123"]
     with pytest.raises(AssertionError, match="unknown route"):
         standin.assert_clean()
@@ -502,16 +541,16 @@ async def test_unknown_route_is_reported(standin: StandIn) -> None:
         ({"embeds": [{"image": {"url": "attachment://chart.png"}}]}, []),
         ({"embeds": [{"url": "attachment://chart.png"}]}, ["embeds.0.url"]),
         (
-            {"components": [{"type": 1, "components": [{"type": 2, "style": 5}]}]},
+            {"components": [{"type": ACTION_ROW, "components": [{"type": BUTTON, "style": LINK}]}]},
             ["components.0.components.0.url"],
         ),
         (
             {
                 "components": [
                     {
-                        "type": 1,
+                        "type": ACTION_ROW,
                         "components": [
-                            {"type": 2, "style": 1, "label": "l", "custom_id": "c" * 101}
+                            {"type": BUTTON, "style": PRIMARY, "label": "l", "custom_id": "c" * 101}
                         ],
                     }
                 ]
@@ -522,9 +561,9 @@ async def test_unknown_route_is_reported(standin: StandIn) -> None:
             {
                 "components": [
                     {
-                        "type": 1,
+                        "type": ACTION_ROW,
                         "components": [
-                            {"type": 2, "style": 1, "label": "l" * 81, "custom_id": "c"}
+                            {"type": BUTTON, "style": PRIMARY, "label": "l" * 81, "custom_id": "c"}
                         ],
                     }
                 ]
@@ -535,9 +574,9 @@ async def test_unknown_route_is_reported(standin: StandIn) -> None:
             {
                 "components": [
                     {
-                        "type": 1,
+                        "type": ACTION_ROW,
                         "components": [
-                            {"type": 2, "style": 1, "label": "l", "custom_id": f"c{i}"}
+                            {"type": BUTTON, "style": PRIMARY, "label": "l", "custom_id": f"c{i}"}
                             for i in range(6)
                         ],
                     }
@@ -549,8 +588,10 @@ async def test_unknown_route_is_reported(standin: StandIn) -> None:
             {
                 "components": [
                     {
-                        "type": 1,
-                        "components": [{"type": 2, "style": 5, "label": "l", "url": "https://x.y"}],
+                        "type": ACTION_ROW,
+                        "components": [
+                            {"type": BUTTON, "style": LINK, "label": "l", "url": "https://x.y"}
+                        ],
                     }
                 ]
                 * 6
@@ -571,10 +612,12 @@ async def test_rate_limit_retry_after_is_honoured(standin: StandIn) -> None:
     async with run_bot(DemoBot(), standin) as bot:
         channel = _text_channel(bot, standin, "alerts")
         path = rf"/channels/{channel.id}/messages"
-        rule = standin.faults.add(method="POST", path_pattern=path, status=429, retry_after=0.3)
+        rule = standin.faults.add(
+            method="POST", path_pattern=path, status=HTTPStatus.TOO_MANY_REQUESTS, retry_after=0.3
+        )
         sent = await channel.send("storm warning")
     first, second = standin.find_requests("POST", path)
-    assert (first.status, second.status) == (429, 200)
+    assert (first.status, second.status) == (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.OK)
     assert first.response_headers["Via"] and first.response_headers["X-RateLimit-Scope"] == "user"
     assert second.at - first.at >= 0.3
     assert rule.hits == 1
@@ -603,7 +646,7 @@ async def test_enforced_rate_limit_is_respected_by_discord_py(standin: StandIn) 
         for i in range(5):
             await channel.send(f"update {i}")
     sends = standin.find_requests("POST", rf"/channels/{channel.id}/messages")
-    assert [r.status for r in sends] == [200] * 5
+    assert [r.status for r in sends] == [HTTPStatus.OK] * 5
     assert standin.ratelimits.hits == 0
     assert sends[1].response_headers["X-RateLimit-Remaining"] == "0"
     assert sends[2].at - sends[0].at >= 0.35  # discord.py waited for the bucket to reset
@@ -615,18 +658,20 @@ async def test_enforced_rate_limit_is_respected_by_discord_py(standin: StandIn) 
         for _ in range(3):
             async with http.post(url, json={"content": "spam"}) as resp:
                 statuses.append(resp.status)
-    assert statuses == [200, 200, 429]
+    assert statuses == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
     assert standin.ratelimits.hits == 1
 
 
 async def test_server_error_is_retried(standin: StandIn) -> None:
     async with run_bot(DemoBot(), standin) as bot:
         channel = _text_channel(bot, standin, "general")
-        standin.faults.server_error(rf"/channels/{channel.id}/messages", status=500, times=1)
+        standin.faults.server_error(
+            rf"/channels/{channel.id}/messages", status=HTTPStatus.INTERNAL_SERVER_ERROR, times=1
+        )
         await channel.send("after a hiccup")  # discord.py sleeps 1 s before retrying a 500
     assert [r.status for r in standin.find_requests("POST", r"/channels/\d+/messages")] == [
-        500,
-        200,
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        HTTPStatus.OK,
     ]
 
 
@@ -649,8 +694,12 @@ async def test_permission_and_dm_errors(standin: StandIn) -> None:
         standin.faults.missing_permissions(r"/channels/\d+/messages")
         with pytest.raises(discord.Forbidden) as injected:
             await _text_channel(bot, standin, "general").send("x")
-    assert (locked.value.code, muted.value.code, missing.value.code) == (50001, 50013, 10003)
-    assert (closed.value.code, injected.value.code) == (50007, 50013)
+    assert (locked.value.code, muted.value.code, missing.value.code) == (
+        MISSING_ACCESS,
+        MISSING_PERMISSIONS,
+        UNKNOWN_CHANNEL,
+    )
+    assert (closed.value.code, injected.value.code) == (CANNOT_SEND_TO_USER, MISSING_PERMISSIONS)
     assert [m["content"] for m in standin.messages_in(dm.id)] == ["hello"]
 
 

@@ -1,7 +1,8 @@
 """Discord's message-body validation, reproduced closely enough to catch real bugs.
 
 Functions return Discord's nested ``errors`` tree (``{"embeds": {"0": {"title": {"_errors":
-[...]}}}}``) or an empty dict. The server wraps a non-empty tree in a 400 with code 50035.
+[...]}}}}``) or an empty dict. The server wraps a non-empty tree in a 400 with code 50035
+(``INVALID_FORM_BODY``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from .protocol import (
+    ACTION_ROW,
+    BUTTON,
+    BUTTON_STYLES,
+    CHAT_INPUT,
+    IS_COMPONENTS_V2,
+    LINK,
+    PREMIUM,
+    SELECT_TYPES,
+    STRING_SELECT,
+    SUB_COMMAND,
+    SUB_COMMAND_GROUP,
+)
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -30,11 +45,6 @@ MAX_BUTTON_LABEL = 80
 MAX_CHOICES = 25
 MAX_NONCE = 25
 
-IS_COMPONENTS_V2 = 1 << 15
-BUTTON_STYLES = {1, 2, 3, 4, 5, 6}
-LINK_STYLE = 5
-PREMIUM_STYLE = 6
-SELECT_TYPES = {3, 5, 6, 7, 8}
 COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 Errors = dict[str, Any]
@@ -197,7 +207,7 @@ def _validate_button(
         )
         return
     _too_long(errors, [*here, "label"], button.get("label"), MAX_BUTTON_LABEL)
-    if style == LINK_STYLE:
+    if style == LINK:
         if not button.get("url"):
             add_error(errors, [*here, "url"], "BASE_TYPE_REQUIRED", "This field is required")
         else:
@@ -212,7 +222,7 @@ def _validate_button(
         return
     if "url" in button:
         add_error(errors, [*here, "url"], "BUTTON_URL_SET", "A url can only be set on link buttons")
-    if style == PREMIUM_STYLE:
+    if style == PREMIUM:
         if not button.get("sku_id"):
             add_error(errors, [*here, "sku_id"], "BASE_TYPE_REQUIRED", "This field is required")
         return
@@ -246,7 +256,7 @@ def _validate_select(
 ) -> None:
     _check_custom_id(errors, select.get("custom_id"), here, seen)
     _too_long(errors, [*here, "placeholder"], select.get("placeholder"), 150)
-    if select.get("type") == 3:
+    if select.get("type") == STRING_SELECT:
         options = select.get("options") or []
         if not 1 <= len(options) <= 25:
             add_error(
@@ -276,7 +286,7 @@ def validate_components(
         add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_ROWS} or fewer in length.")
     for i, row in enumerate(components):
         here: list[str | int] = [*path, i]
-        if row.get("type") != 1:
+        if row.get("type") != ACTION_ROW:
             add_error(
                 errors,
                 [*here, "type"],
@@ -296,7 +306,7 @@ def validate_components(
         for j, child in enumerate(children):
             child_path: list[str | int] = [*here, "components", j]
             kind = child.get("type")
-            if kind == 2:
+            if kind == BUTTON:
                 _validate_button(errors, child, child_path, seen)
             elif kind in SELECT_TYPES:
                 if len(children) > 1:
@@ -321,14 +331,14 @@ def _walk_v2(errors: Errors, components: list[Any], path: list[str | int], seen:
         here: list[str | int] = [*path, i]
         if not isinstance(comp, Mapping):
             continue
-        if comp.get("type") == 2:
+        if comp.get("type") == BUTTON:
             _validate_button(errors, comp, here, seen)
         elif comp.get("type") in SELECT_TYPES:
             _validate_select(errors, comp, here, seen)
         if isinstance(comp.get("components"), list):
             _walk_v2(errors, comp["components"], [*here, "components"], seen)
         accessory = comp.get("accessory")
-        if isinstance(accessory, Mapping) and accessory.get("type") == 2:
+        if isinstance(accessory, Mapping) and accessory.get("type") == BUTTON:
             _validate_button(errors, accessory, [*here, "accessory"], seen)
 
 
@@ -374,7 +384,8 @@ def validate_message(body: Mapping[str, Any], path: Sequence[str | int] = ()) ->
             errors,
             [*path, "content"] if content else [*path, "embeds"],
             "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-            "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+            "The 'content' and 'embeds' fields cannot be used when using "
+            "MessageFlags.IS_COMPONENTS_V2",
         )
     validate_allowed_mentions(errors, body.get("allowed_mentions"), [*path, "allowed_mentions"])
     nonce = body.get("nonce")
@@ -438,12 +449,12 @@ def validate_commands(commands: Any) -> Errors:
         return errors
     seen: set[tuple[str, int]] = set()
     for i, cmd in enumerate(commands):
-        kind = cmd.get("type", 1)
+        kind = cmd.get("type", CHAT_INPUT)
         name = cmd.get("name")
         if (
             not isinstance(name, str)
             or not COMMAND_NAME.match(name)
-            or (kind == 1 and name != name.lower())
+            or (kind == CHAT_INPUT and name != name.lower())
         ):
             add_error(
                 errors, [i, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"
@@ -456,7 +467,7 @@ def validate_commands(commands: Any) -> Errors:
                 "Application command names must be unique",
             )
         seen.add((name, kind))
-        if kind == 1:
+        if kind == CHAT_INPUT:
             desc = cmd.get("description")
             if not isinstance(desc, str) or not 1 <= len(desc) <= 100:
                 add_error(
@@ -494,8 +505,8 @@ def _validate_command_options(
                 "Must be between 1 and 100 in length.",
             )
         kind = opt.get("type")
-        if kind in (1, 2):
-            if depth >= (1 if kind == 2 else 2):
+        if kind in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            if depth >= (1 if kind == SUB_COMMAND_GROUP else 2):
                 add_error(
                     errors,
                     [*here, "type"],

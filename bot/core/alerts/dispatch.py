@@ -2,15 +2,15 @@
 
 It knows nothing of Discord: a *sender* (`Sender`) delivers one message to one
 target and either returns which stories made it into the message or raises a
-`DeliveryError` of a known kind. `bot.discord_sender` is the Discord one; the
-terminal console has its own.
+`DeliveryError` of a known kind. `bot.discord_app.sender` is the Discord one;
+the terminal console has its own.
 
 Per target (a channel, or a user's DMs) one worker drains the queue in
 publication order, one digest message at a time:
 
 1. pick the next batch: a batch already claimed (a retry — same rows, same
    nonce) or up to `max_batch` of the oldest unclaimed stories;
-2. commit the claim (`alerts.claim`), wait for the pacer, send;
+2. commit the claim (`StoreTransaction.claim`), wait for the pacer, send;
 3. mark the stories that made it sent and unclaim the rest (they lead the
    next message), in one transaction.
 
@@ -29,18 +29,15 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-import aiosqlite
-
-from bot.core.alerts import matching as alerts
-from bot.core.alerts.matching import PendingAlert
-from bot.core.alerts.subscriptions import set_target_status
+from bot.core.alerts.matching import nonce_for
+from bot.core.alerts.pacing import Pacer
 from bot.core.records import Article
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, StoreTransaction
+from bot.core.store.types import PendingAlert
 
 log = logging.getLogger(__name__)
 
@@ -119,71 +116,6 @@ class Sender(Protocol):
         ...
 
 
-# -- pacing ---------------------------------------------------------------------
-
-
-class Pacer:
-    """Sliding-window limits: `per_target` = (n, seconds) per target, `overall` for all.
-
-    A sliding window is stricter than Discord's fixed windows (any 5 s holds at
-    most 5 messages, so no fixed window can hold more), and `margin` covers the
-    delay between our clock and Discord's. Callers wait their target's turn first
-    and only then queue (FIFO) for the shared budget, so a busy channel never
-    holds up the others.
-    """
-
-    def __init__(
-        self,
-        *,
-        per_target: tuple[int, float] = (5, 5.0),
-        overall: tuple[int, float] = (40, 1.0),
-        margin: float = 0.2,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        self.per_target = per_target
-        self.overall = overall
-        self.margin = margin
-        self.clock = clock
-        self.sleep = sleep
-        self._target_log: dict[str, deque[float]] = {}
-        self._overall_log: deque[float] = deque()
-        self._blocked: dict[str, float] = {}
-        self._overall_lock = asyncio.Lock()
-
-    @staticmethod
-    def _wait(log_: deque[float], limit: int, per: float, now: float) -> float:
-        while log_ and log_[0] <= now - per:
-            log_.popleft()
-        if len(log_) < limit:
-            return 0.0
-        return log_[-limit] + per - now
-
-    def block(self, key: str, seconds: float) -> None:
-        """Send nothing to `key` for `seconds` (a 429's retry_after)."""
-        until = self.clock() + max(0.0, seconds)
-        self._blocked[key] = max(self._blocked.get(key, 0.0), until)
-
-    def target_wait(self, key: str) -> float:
-        now = self.clock()
-        n, per = self.per_target
-        log_ = self._target_log.setdefault(key, deque())
-        wait = self._wait(log_, n, per + self.margin, now)
-        return max(wait, self._blocked.get(key, 0.0) - now)
-
-    async def acquire(self, key: str, cost: int = 1) -> None:
-        """Wait until one message to `key` (costing `cost` requests) may go, and book it."""
-        while (wait := self.target_wait(key)) > 0:
-            await self.sleep(wait)
-        n, per = self.overall
-        async with self._overall_lock:
-            for _ in range(cost):
-                while (wait := self._wait(self._overall_log, n, per, self.clock())) > 0:
-                    await self.sleep(wait)
-                self._overall_log.append(self.clock())
-        self._target_log.setdefault(key, deque()).append(self.clock())
-
-
 # -- the dispatcher -----------------------------------------------------------------
 
 
@@ -244,7 +176,7 @@ def next_batch(rows: Sequence[PendingAlert], max_batch: int = MAX_BATCH) -> Batc
     free.sort(key=_story_order)
     chosen = list(dict.fromkeys(r.article_id for r in free))[:max_batch]
     picked = [r for r in free if r.article_id in set(chosen)]
-    return Batch(picked, alerts.nonce_for(r.row_id for r in picked), claimed=False)
+    return Batch(picked, nonce_for(r.row_id for r in picked), claimed=False)
 
 
 @dataclass(slots=True)
@@ -355,7 +287,7 @@ class Dispatcher:
     async def _schedule(self) -> float | None:
         """Start a worker for each target with due rows; seconds until the next due one."""
         now = self.clock()
-        targets = await alerts.pending_targets(self.store.read)
+        targets = await self.store.pending_targets()
         soonest: float | None = None
         for target, due in targets.items():
             if target in self._workers:
@@ -397,7 +329,7 @@ class Dispatcher:
     async def run_once(self) -> None:
         """Deliver everything that is due now, and return (waits only for pacing)."""
         now = self.clock()
-        targets = await alerts.pending_targets(self.store.read)
+        targets = await self.store.pending_targets()
         due = [t for t, at in targets.items() if at <= now]
         await asyncio.gather(*(self.drain(t) for t in due))
 
@@ -410,42 +342,40 @@ class Dispatcher:
             where = Target.parse(target)
         except ValueError:
             log.error("alert dispatcher: subscription with a bad target %r; disabling it", target)
-            async with self.store.transaction() as conn:
-                await set_target_status(conn, target, "disabled", "invalid target")
+            async with self.store.transaction() as tx:
+                await tx.set_target_status(target, "disabled", "invalid target")
             return None
         while not self._stopping:
             # Planned and claimed in one write transaction: the writer connection
-            # sees its own commits at once, whereas `store.read` may still hold an
-            # older snapshot while other statements are open on it, and a plan made
+            # sees its own commits at once, whereas the store's reads may still see an
+            # older snapshot while other statements are open on them, and a plan made
             # from stale rows could send a story again under a new nonce.
-            async with self.store.transaction() as conn:
-                rows = await alerts.pending_for(conn, target)
-                rows = await self._skip_already_delivered(conn, target, rows)
+            async with self.store.transaction() as tx:
+                rows = await tx.pending_for(target)
+                rows = await self._skip_already_delivered(tx, target, rows)
                 batch = next_batch(rows, self.max_batch)
                 if batch is None:
                     return None
                 if batch.due_at > self.clock():
                     return batch.due_at
                 if not batch.claimed:
-                    await alerts.claim(conn, batch.row_ids, batch.nonce)
+                    await tx.claim(batch.row_ids, batch.nonce)
             # After a failure the next turn finds the batch deferred (→ its due
             # time), its subscriptions paused (→ nothing left) or split.
             await self._send(where, batch)
         return None
 
     async def _skip_already_delivered(
-        self, conn: aiosqlite.Connection, target: str, rows: list[PendingAlert]
+        self, tx: StoreTransaction, target: str, rows: list[PendingAlert]
     ) -> list[PendingAlert]:
         """Two subscriptions of one channel matching one story: post it once."""
         free = [r for r in rows if not r.batch]
-        done = await alerts.delivered_to(conn, target, list({r.article_id for r in free}))
+        done = await tx.delivered_to(target, list({r.article_id for r in free}))
         if not done:
             return rows
         skip = [r for r in free if r.article_id in done]
         for r in skip:
-            await alerts.mark_sent_in(
-                conn, [r.row_id], message_id=done[r.article_id], now=self.clock()
-            )
+            await tx.mark_sent([r.row_id], message_id=done[r.article_id], now=self.clock())
         skipped = {r.row_id for r in skip}
         return [r for r in rows if r.row_id not in skipped]
 
@@ -474,12 +404,15 @@ class Dispatcher:
         rest = [r.row_id for r in batch.rows if r.article_id not in delivered]
         if not sent:
             # Accepted but empty: retrying the same would loop for ever.
-            await alerts.mark_failed(self.store, rest, error="the sender accepted none of it")
+            async with self.store.transaction() as tx:
+                await tx.mark_failed(rest, error="the sender accepted none of it")
             self.stats.failed += len(rest)
             return
-        await alerts.mark_sent(
-            self.store, sent, message_id=result.message_id, now=self.clock(), release_ids=rest
-        )
+        # Sent and unclaimed in one transaction: the rest leads the next message.
+        async with self.store.transaction() as tx:
+            await tx.mark_sent(sent, message_id=result.message_id, now=self.clock())
+            if rest:
+                await tx.release(rest)
         self.stats.messages += 1
         self.stats.alerts_sent += len(sent)
 
@@ -495,9 +428,8 @@ class Dispatcher:
             wait = max(0.05, exc.retry_after if exc.retry_after is not None else 1.0)
             self.pacer.block(key, wait)
             log.warning("alerts to %s rate limited; retrying in %.2f s", key, wait)
-            await alerts.defer(
-                self.store, batch.row_ids, until=now + wait, attempts=batch.attempts, error=what
-            )
+            async with self.store.transaction() as tx:
+                await tx.defer(batch.row_ids, until=now + wait, attempts=batch.attempts, error=what)
             return
         if exc.kind in ("server_error", "timeout"):
             attempts = batch.attempts + 1
@@ -512,20 +444,15 @@ class Dispatcher:
                 until, attempts = now + self.park, 0
             else:
                 until = now + self._backoff(attempts)
-            await alerts.defer(
-                self.store, batch.row_ids, until=until, attempts=attempts, error=what
-            )
+            async with self.store.transaction() as tx:
+                await tx.defer(batch.row_ids, until=until, attempts=attempts, error=what)
             return
         if exc.kind in ("forbidden", "unknown_target", "dm_closed"):
             status, reason = self._status_for(target, exc)
-            async with self.store.transaction() as conn:
-                n = await set_target_status(conn, key, status, reason)
+            async with self.store.transaction() as tx:
+                n = await tx.set_target_status(key, status, reason)
                 # Never created (4xx): the rows may be regrouped when it resumes.
-                await conn.executemany(
-                    "UPDATE outbox SET batch = NULL, last_error = ? WHERE id = ? "
-                    "AND state = 'pending'",
-                    [(what, i) for i in batch.row_ids],
-                )
+                await tx.release(batch.row_ids, error=what)
             log.warning("alerts to %s: %s; %d subscription(s) %s", key, exc.message, n, status)
             return
         # bad_request: something in this payload; find the one alert that causes it.
@@ -534,7 +461,10 @@ class Dispatcher:
             by_story: dict[int, list[int]] = {}
             for r in batch.rows:
                 by_story.setdefault(r.article_id, []).append(r.row_id)
-            await alerts.reclaim_each(self.store, [by_story[a] for a in stories])
+            # Each story its own claim, and so its own message and nonce.
+            async with self.store.transaction() as tx:
+                for a in stories:
+                    await tx.claim(by_story[a], nonce_for(by_story[a]))
             log.warning(
                 "alerts to %s: digest refused (%s); sending its %d alerts one by one",
                 key,
@@ -542,7 +472,8 @@ class Dispatcher:
                 len(stories),
             )
             return
-        await alerts.mark_failed(self.store, batch.row_ids, error=what)
+        async with self.store.transaction() as tx:
+            await tx.mark_failed(batch.row_ids, error=what)
         self.stats.failed += len(batch.row_ids)
         log.warning("alert to %s refused by Discord (%s); marked failed", key, exc.message)
 

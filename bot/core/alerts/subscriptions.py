@@ -15,16 +15,38 @@ channel is gone; kept so `/subscriptions` can say why alerts stopped).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
 from bot.core.alerts.matching import keyword_list
-from bot.core.store.sqlite import Store
+from bot.core.settings import Settings
+from bot.core.store import Store, StoreTransaction
+from bot.core.store.types import Subscription
+from bot.core.store.types import SubscriptionStatus as Status
 
-Status = Literal["active", "paused", "disabled"]
+__all__ = [
+    "MAX_KEYWORDS",
+    "AlreadySubscribed",
+    "LimitReached",
+    "Limits",
+    "NotAllowed",
+    "Status",
+    "Subscription",
+    "SubscriptionError",
+    "UnknownSubscription",
+    "for_guild",
+    "get",
+    "may_remove",
+    "normalize_keywords",
+    "personal",
+    "removable",
+    "remove",
+    "set_status",
+    "set_target_status",
+    "subscribe",
+    "target_for",
+]
 MAX_KEYWORDS = 10
 
 
@@ -52,66 +74,8 @@ class UnknownSubscription(SubscriptionError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    per_guild: int = 25  # channel subscriptions of one server
-    per_user: int = 10  # personal (DM) subscriptions of one user
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    id: int
-    guild_id: int | None
-    channel_id: int | None
-    user_id: int
-    target: str
-    topic_key: str
-    topic: str
-    keywords: tuple[str, ...]
-    min_quality: float
-    created_at: float
-    status: str
-    status_reason: str | None
-
-    @property
-    def personal(self) -> bool:
-        return self.channel_id is None
-
-    def filters(self) -> str:
-        """'keywords: robot arm · quality ≥ 70', or '' when there are none."""
-        parts = []
-        if self.keywords:
-            parts.append("keywords: " + " ".join(self.keywords))
-        if self.min_quality > 0:
-            parts.append(f"quality ≥ {self.min_quality:g}")
-        return " · ".join(parts)
-
-    def state(self) -> str:
-        """'active', or 'paused: <why>'."""
-        if self.status == "active":
-            return "active"
-        return f"{self.status}: {self.status_reason}" if self.status_reason else self.status
-
-
-_COLUMNS = (
-    "id, guild_id, channel_id, user_id, target, topic_key, topic, keywords, min_quality, "
-    "created_at, status, status_reason"
-)
-
-
-def _row(r: Sequence[object]) -> Subscription:
-    return Subscription(
-        id=int(r[0]),  # type: ignore[call-overload]
-        guild_id=r[1],  # type: ignore[arg-type]
-        channel_id=r[2],  # type: ignore[arg-type]
-        user_id=int(r[3]),  # type: ignore[call-overload]
-        target=str(r[4]),
-        topic_key=str(r[5]),
-        topic=str(r[6]),
-        keywords=tuple(str(r[7]).split()),
-        min_quality=float(r[8] or 0),  # type: ignore[arg-type]
-        created_at=float(r[9]),  # type: ignore[arg-type]
-        status=str(r[10]),
-        status_reason=r[11],  # type: ignore[arg-type]
-    )
+    per_guild: int = Settings.max_subs_per_guild  # channel subscriptions of one server
+    per_user: int = Settings.max_subs_per_user  # personal (DM) subscriptions of one user
 
 
 def target_for(*, channel_id: int | None, user_id: int) -> str:
@@ -128,20 +92,8 @@ def normalize_keywords(raw: str | None) -> tuple[str, ...]:
     return kws
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[object]) -> Subscription | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM subscriptions {sql}", args) as cur:
-        row = await cur.fetchone()
-    return _row(row) if row else None
-
-
-async def _count(conn: aiosqlite.Connection, sql: str, args: Sequence[object]) -> int:
-    async with conn.execute(f"SELECT count(*) FROM subscriptions WHERE {sql}", args) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
 async def _check_limits(
-    conn: aiosqlite.Connection,
+    tx: StoreTransaction,
     *,
     guild_id: int | None,
     channel_id: int | None,
@@ -151,16 +103,14 @@ async def _check_limits(
     # Disabled subscriptions (their channel is gone) do not count: they can never
     # send again, and a deleted channel must not use up a server's quota.
     if channel_id is not None:
-        n = await _count(
-            conn, "guild_id IS ? AND channel_id IS NOT NULL AND status != 'disabled'", (guild_id,)
-        )
+        n = await tx.count_channel_subscriptions(guild_id)
         if n >= limits.per_guild:
             raise LimitReached(
                 f"This server already has {n} channel subscriptions (the limit is "
                 f"{limits.per_guild}). Remove one with /unsubscribe first."
             )
     else:
-        n = await _count(conn, "target = ? AND status != 'disabled'", (f"user:{user_id}",))
+        n = await tx.count_target_subscriptions(f"user:{user_id}")
         if n >= limits.per_user:
             raise LimitReached(
                 f"You already have {n} personal subscriptions (the limit is "
@@ -192,12 +142,9 @@ async def subscribe(
         raise SubscriptionError("min_quality is a score from 0 to 100.")
     target = target_for(channel_id=channel_id, user_id=user_id)
     key = topic.casefold()
-    kw_text = " ".join(kws)
-    async with store.transaction() as conn:
-        existing = await _one(
-            conn,
-            "WHERE target = ? AND topic_key = ? AND keywords = ? AND min_quality = ?",
-            (target, key, kw_text, quality),
+    async with store.transaction() as tx:
+        existing = await tx.find_subscription(
+            target=target, topic_key=key, keywords=kws, min_quality=quality
         )
         if existing is not None:
             if existing.status == "active":
@@ -209,50 +156,42 @@ async def subscribe(
                 )
             if existing.status == "disabled":
                 await _check_limits(
-                    conn, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
+                    tx, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
                 )
-            await conn.execute(
-                "UPDATE subscriptions SET status = 'active', status_reason = NULL WHERE id = ?",
-                (existing.id,),
-            )
-            resumed = await _one(conn, "WHERE id = ?", (existing.id,))
+            await tx.set_subscription_status(existing.id, "active", None)
+            resumed = await tx.subscription(existing.id)
             assert resumed is not None
             return resumed, "resumed"
         await _check_limits(
-            conn, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
+            tx, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
         )
-        created = time.time() if now is None else now
-        cur = await conn.execute(
-            "INSERT INTO subscriptions (guild_id, channel_id, user_id, target, topic_key, topic, "
-            "keywords, min_quality, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (guild_id, channel_id, user_id, target, key, topic, kw_text, quality, created),
+        sub = await tx.add_subscription(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            target=target,
+            topic_key=key,
+            topic=topic,
+            keywords=kws,
+            min_quality=quality,
+            created_at=time.time() if now is None else now,
         )
-        new_id = cur.lastrowid
-        sub = await _one(conn, "WHERE id = ?", (new_id,))
-        assert sub is not None
         return sub, "created"
 
 
 async def get(store: Store, subscription_id: int) -> Subscription | None:
-    return await _one(store.read, "WHERE id = ?", (subscription_id,))
+    """One subscription by id, or None."""
+    return await store.subscription(subscription_id)
 
 
 async def for_guild(store: Store, guild_id: int) -> list[Subscription]:
     """The server's channel subscriptions, oldest first."""
-    async with store.read.execute(
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE guild_id = ? AND channel_id IS NOT NULL "
-        "ORDER BY id",
-        (guild_id,),
-    ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+    return await store.guild_subscriptions(guild_id)
 
 
 async def personal(store: Store, user_id: int) -> list[Subscription]:
     """The user's DM subscriptions, oldest first."""
-    async with store.read.execute(
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE target = ? ORDER BY id", (f"user:{user_id}",)
-    ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+    return await store.user_subscriptions(user_id)
 
 
 def may_remove(
@@ -302,29 +241,22 @@ async def remove(
             "You can remove your own subscriptions, and channel subscriptions of this server "
             "in channels you manage (Manage Channels, or Manage Server)."
         )
-    async with store.transaction() as conn:
-        await conn.execute("DELETE FROM subscriptions WHERE id = ?", (sub.id,))
+    async with store.transaction() as tx:
+        await tx.delete_subscription(sub.id)
     return sub
 
 
 async def set_target_status(
-    conn: aiosqlite.Connection, target: str, status: Status, reason: str | None
+    tx: StoreTransaction, target: str, status: Status, reason: str | None
 ) -> int:
     """Pause or disable every active subscription of a target (they share its fate:
     the same channel or the same DM). Returns how many changed."""
-    before = conn.total_changes
-    await conn.execute(
-        "UPDATE subscriptions SET status = ?, status_reason = ? WHERE target = ? AND status = 'active'",
-        (status, reason, target),
-    )
-    return conn.total_changes - before
+    return await tx.set_target_status(target, status, reason)
 
 
 async def set_status(
     store: Store, subscription_id: int, status: Status, reason: str | None = None
 ) -> None:
-    async with store.transaction() as conn:
-        await conn.execute(
-            "UPDATE subscriptions SET status = ?, status_reason = ? WHERE id = ?",
-            (status, reason, subscription_id),
-        )
+    """Set one subscription's status (and the reason shown for it)."""
+    async with store.transaction() as tx:
+        await tx.set_subscription_status(subscription_id, status, reason)

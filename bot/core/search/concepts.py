@@ -135,7 +135,7 @@ def build_concepts(
             _add_related(c, index, _related(index, wn, term))
             _add_related(c, index, _prefixed(index, term))
         # Derivations are the same word's family, even for common words.
-        _add_related(c, index, _derived(index, term))
+        _add_related(c, index, derived_forms(index, term))
         out.append(c)
     for a, b in itertools.pairwise(out):
         # Two typed words that are one stored word ('cloud comerce' → cloudcommerce):
@@ -186,7 +186,10 @@ def _alt_df(vocab: Vocabulary, alt: str) -> int:
 
 
 def _prefixed(index: Index, term: str) -> list[tuple[str, float]]:
-    """Longer stored words built on the typed one ('agree' → agreement, 'fundraising' → fundraisers)."""
+    """Longer stored words built on the typed one.
+
+    'agree' → agreement, 'fundraising' → fundraisers.
+    """
     vocab = index.vocab
     root = stem(term)
     root = root if len(root) >= 5 else term
@@ -211,7 +214,7 @@ def _split(vocab: Vocabulary, term: str) -> tuple[str, str] | None:
     return best[1] if best else None
 
 
-def _derived(index: Index, term: str) -> list[tuple[str, float]]:
+def derived_forms(index: Index, term: str) -> list[tuple[str, float]]:
     """Stored words of the typed word's derivational family ('computers' ~ compute,
     'agree' ~ agreement), at a discount: derivations can drift in meaning."""
     key = derivational_root(term)
@@ -233,7 +236,10 @@ def _add_related(c: Concept, index: Index, related: list[tuple[str, float]]) -> 
 def _topic_match(
     topic: TopicEntry, stems: dict[str, str], words: list[str]
 ) -> tuple[set[str], set[str]]:
-    """(topic words matched, typed words used) — by stem, prefix ('health' ~ healthcare) or acronym."""
+    """(topic words matched, typed words used).
+
+    A topic word matches by stem, by prefix ('health' ~ healthcare) or as an acronym.
+    """
     if topic.acronym and len(topic.acronym) >= 2 and topic.acronym in words:
         return set(topic.words), {topic.acronym}
     matched: set[str] = set()

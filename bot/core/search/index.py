@@ -1,7 +1,8 @@
 """The search's in-memory index of a store: titles, topics, providers, clusters, vocabulary.
 
-Rebuilt from the store when its generation changes (the SQL runs on the
-store's read connection, the Python building in a worker thread). Stories
+Rebuilt from the store's `index_snapshot` when its generation changes (the
+store reads on a connection of its own, the Python building runs in a worker
+thread). Stories
 are addressed by position (0..n-1), not id, so per-story data are flat lists.
 """
 
@@ -15,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from bot.core.search.query import is_stop, normalize_title, tokenize
 from bot.core.search.vocab import Vocabulary, stem
-from bot.core.store.sqlite import Store
+from bot.core.store import Store
+from bot.core.store.types import IndexSnapshot
 
 
 @dataclass(slots=True)
@@ -111,95 +111,46 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-async def fetch_rows(
-    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
-) -> list[tuple]:
-    async with conn.execute(sql, args) as cur:
-        return list(await cur.fetchall())
-
-
 async def load_index(store: Store, generation: int) -> Index:
-    # Its own connection: these scans take a while at 100,000 stories, and
-    # questions on the shared reader must not queue behind them.
-    async with store.extra_reader() as conn:
-        return await _load_index(conn, generation)
+    """The index of what `store` holds now, labelled with its `generation`."""
+    snapshot = await store.index_snapshot()
+    return await asyncio.to_thread(_build_index, generation, snapshot)
 
 
-async def _load_index(store: aiosqlite.Connection, generation: int) -> Index:
-    articles = await fetch_rows(
-        store,
-        "SELECT a.id, a.title, a.link, a.provider_id, a.published_ts, a.quality, a.heat "
-        "FROM articles a ORDER BY a.id",
-    )
-    provider_rows = await fetch_rows(store, "SELECT id, name, domain FROM providers")
-    topic_rows = await fetch_rows(store, "SELECT id, name FROM topics")
-    links = await fetch_rows(
-        store, "SELECT article_id, topic_id FROM article_topics ORDER BY article_id, position"
-    )
-    # Stored stories that list each other (or one lists the other) as related coverage.
-    pairs = await fetch_rows(
-        store, "SELECT r.article_id, a.id FROM related r JOIN articles a ON a.url = r.url"
-    )
-    shared = await fetch_rows(
-        store,
-        "SELECT group_concat(article_id) FROM related GROUP BY url HAVING count(DISTINCT article_id) > 1",
-    )
-    vocab_rows = await fetch_rows(store, "SELECT term, doc FROM articles_vocab")
-    return await asyncio.to_thread(
-        _build_index,
-        generation,
-        articles,
-        provider_rows,
-        topic_rows,
-        links,
-        pairs,
-        shared,
-        vocab_rows,
-    )
-
-
-def _build_index(
-    generation: int,
-    articles: list[tuple],
-    provider_rows: list[tuple],
-    topic_rows: list[tuple],
-    links: list[tuple],
-    pairs: list[tuple],
-    shared: list[tuple],
-    vocab_rows: list[tuple],
-) -> Index:
-    n = len(articles)
-    ids = [r[0] for r in articles]
+def _build_index(generation: int, snap: IndexSnapshot) -> Index:
+    arts = snap.articles
+    ids = arts.ids
+    n = len(ids)
     pos = {aid: i for i, aid in enumerate(ids)}
     prov_pos: dict[int, int] = {}
     providers: list[ProviderEntry] = []
-    for pid, name, domain in provider_rows:
-        prov_pos[pid] = len(providers)
-        providers.append(_provider_entry(name, domain or ""))
-    titles = [r[1] for r in articles]
-    ts = [r[4] if r[4] is not None else -math.inf for r in articles]
+    for p in snap.providers:
+        prov_pos[p.id] = len(providers)
+        providers.append(_provider_entry(p.name, p.domain or ""))
+    titles = arts.titles
+    ts = [t if t is not None else -math.inf for t in arts.published_ts]
     known_ts = [t for t in ts if t != -math.inf]
 
-    topic_pos = {tid: k for k, (tid, _) in enumerate(topic_rows)}
+    topic_pos = {t.id: k for k, t in enumerate(snap.topics)}
     doc_topics_l: list[list[int]] = [[] for _ in range(n)]
-    topic_docs: list[list[int]] = [[] for _ in topic_rows]
-    for aid, tid in links:
+    topic_docs: list[list[int]] = [[] for _ in snap.topics]
+    for aid, tid in zip(snap.article_topics.left, snap.article_topics.right, strict=True):
         i, k = pos.get(aid), topic_pos.get(tid)
         if i is not None and k is not None:
             doc_topics_l[i].append(k)
             topic_docs[k].append(i)
     topics = []
-    for k, (_, name) in enumerate(topic_rows):
+    for k, t in enumerate(snap.topics):
         docs = sorted(topic_docs[k], key=lambda i: (ts[i], ids[i]), reverse=True)
-        topics.append(_topic_entry(name, docs))
+        topics.append(_topic_entry(t.name, docs))
 
     uf = _UnionFind(n)
-    for aid, other in pairs:
+    for aid, other in zip(snap.related_pairs.left, snap.related_pairs.right, strict=True):
         a, b = pos.get(aid), pos.get(other)
         if a is not None and b is not None and a != b:
             uf.union(a, b)
-    for (group,) in shared:
-        members = [pos[int(x)] for x in str(group).split(",") if int(x) in pos]
+    for group in snap.shared_related:
+        members = [pos[x] for x in group if x in pos]
         for m in members[1:]:
             uf.union(members[0], m)
     title_norm = [normalize_title(t) for t in titles]
@@ -208,22 +159,21 @@ def _build_index(
         if title_norm[a] and title_norm[a] == title_norm[b]:
             uf.union(a, b)  # one headline, several outlets: one event
 
-    df = {term: d for term, d in vocab_rows}
     return Index(
         generation=generation,
         ids=ids,
         pos=pos,
         titles=titles,
-        links=[r[2] for r in articles],
-        provider=[prov_pos.get(r[3], -1) if r[3] is not None else -1 for r in articles],
+        links=arts.links,
+        provider=[prov_pos.get(p, -1) if p is not None else -1 for p in arts.provider_ids],
         ts=ts,
-        quality=[float(r[5]) if r[5] is not None else 50.0 for r in articles],
-        heat=[float(r[6]) if r[6] is not None and r[6] >= 0 else 0.0 for r in articles],
+        quality=[float(q) if q is not None else 50.0 for q in arts.quality],
+        heat=[float(h) if h is not None and h >= 0 else 0.0 for h in arts.heat],
         doc_topics=[tuple(t) for t in doc_topics_l],
         cluster=[uf.find(i) for i in range(n)],
         providers=providers,
         topics=topics,
-        vocab=Vocabulary(df, n),
+        vocab=Vocabulary(snap.vocabulary, n),
         acronyms=_acronyms(titles, topics),
         title_keys=[title_norm[i] for i in order],
         title_pos=order,

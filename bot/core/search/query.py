@@ -149,11 +149,6 @@ def parse(question: str, *, max_chars: int = 300) -> Parsed:
     )
 
 
-def fts_string(term: str) -> str:
-    """One term as an FTS5 string literal: whatever it holds, never an operator."""
-    return '"' + term.replace('"', '""') + '"'
-
-
 def normalize_title(title: str) -> str:
     """The form used to compare a typed value with a stored title."""
     return " ".join(tokenize(title))

@@ -6,7 +6,7 @@ Pipeline of `Searcher.ask`:
 2. Each remaining word becomes a *concept*: the word, its inflections found in
    the store, a typo correction when the store does not know it, and a joined
    form when two words make one stored word ('cloud commerce' → cloudcommerce).
-3. Candidates come from the FTS5 index, with bounded work: the rarer concepts
+3. Candidates come from the store's full-text index, with bounded work: the rarer concepts
    OR-ed and ranked by bm25 (title > topics, provider > related > excerpt),
    plus "every concept present" AND queries, which stop after a page. A word
    in half of all stories is never scored across the whole index.
@@ -21,6 +21,11 @@ is rebuilt when the store's generation changes; `ask` checks that at most
 once a second. Question analysis and text matching live in bot.concepts,
 normalisation in bot.query, word families and typos in bot.vocab, synonyms
 and everyday-word weights in bot.wordnet.
+
+Longer than 500 lines because `Searcher` is one pipeline over one set of
+caches (the index, word stems, the background rebuild): asking, autocomplete
+(which falls back on asking) and topic resolution share them, and splitting
+the class would only pass those caches around.
 """
 
 from __future__ import annotations
@@ -47,15 +52,15 @@ from bot.core.search.concepts import (
     detect_topic,
     exact_titles,
 )
-from bot.core.search.index import Index, fetch_rows, load_index
-from bot.core.search.query import Parsed, fts_string, is_stop, normalize_title, parse, tokenize
+from bot.core.search.index import Index, load_index
+from bot.core.search.query import Parsed, is_stop, normalize_title, parse, tokenize
 from bot.core.search.wordnet import WordNet
-from bot.core.store.sqlite import Store
+from bot.core.store import FieldWeights, Store, TextQuery
 
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 1.0  # seconds between generation checks in ask()
-FTS_WEIGHTS = (10.0, 4.0, 4.0, 1.5, 3.0)  # title, topics, provider, excerpt, related
+FTS_WEIGHTS = FieldWeights(title=10.0, topics=4.0, provider=4.0, excerpt=1.5, related=3.0)
 RARE_BUDGET = 4_000  # postings bm25 may score per question (~0.8 µs each)
 PAGE = 120  # candidates per FTS query
 RERANK = 300  # candidates ranked on their titles at most
@@ -242,14 +247,15 @@ class Searcher:
         )
 
     async def _candidates(self, index: Index, plan: Plan) -> tuple[dict[int, float], set[int]]:
-        """(doc position → bm25, 0 when found unscored; docs holding every concept), bounded work."""
+        """(doc position → bm25, 0 when found unscored; docs holding every concept).
+
+        Bounded work: a few FTS queries, from the strictest down, stopping once enough is found.
+        """
         found: dict[int, float] = {i: 0.0 for i in plan.exact}
         every: set[int] = set()
         usable = sorted((c for c in plan.concepts if c.alts and not c.weak), key=lambda c: c.cost)
         if not usable:
             return found, every
-        groups = {id(c): "(" + " OR ".join(fts_string(a) for a in c.alts) + ")" for c in usable}
-        core = {id(c): "(" + " OR ".join(fts_string(a) for a in c.core) + ")" for c in usable}
         rare: list[Concept] = []
         spent = 0
         for c in usable:
@@ -257,36 +263,34 @@ class Searcher:
                 break
             rare.append(c)
             spent += c.cost
-        queries: list[tuple[str, bool, bool]] = []  # (match, scored, holds every concept)
+        queries: list[tuple[TextQuery, bool, bool]] = []  # (query, scored, holds every concept)
         if rare:
-            queries.append((" OR ".join(groups[id(c)] for c in rare), True, False))
+            # Any form of any rare concept: one OR group of all their forms.
+            queries.append((TextQuery((tuple(a for c in rare for a in c.alts),)), True, False))
         # A word in a third of all stories filters little and costs a long doclist merge.
         strict = [
             c
             for c in sorted(usable, key=lambda c: c.df)
-            if core[id(c)] != "()" and c.df <= index.vocab.n_docs * 0.3
+            if c.core and c.df <= index.vocab.n_docs * 0.3
         ]
         if len(strict) >= 2:
             # Stories holding every typed word (then all but the most common one):
             # found newest first and unscored, so common words cost little.
-            all_of = " AND ".join(core[id(c)] for c in strict)
-            queries.append(("{title} : (" + all_of + ")", False, True))
-            queries.append((all_of, False, True))
+            all_of = tuple(tuple(c.core) for c in strict)
+            queries.append((TextQuery(all_of, fields=("title",)), False, True))
+            queries.append((TextQuery(all_of), False, True))
             if len(strict) >= 3:
-                queries.append((" AND ".join(core[id(c)] for c in strict[:-1]), False, False))
+                queries.append((TextQuery(all_of[:-1]), False, False))
         elif not rare:
-            queries.append(("{title} : " + groups[id(usable[0])], False, False))
-        for match, scored, complete in queries:
+            queries.append((TextQuery((tuple(usable[0].alts),), fields=("title",)), False, False))
+        for query, scored, complete in queries:
             if scored:
-                sql = (
-                    "SELECT rowid, bm25(articles_fts, ?, ?, ?, ?, ?) AS s FROM articles_fts "
-                    "WHERE articles_fts MATCH ? ORDER BY s LIMIT ?"
-                )
-                args: tuple = (*FTS_WEIGHTS, match, PAGE)
+                rows = [
+                    (r.article_id, r.score)
+                    for r in await self.store.match_ranked(query, FTS_WEIGHTS, limit=PAGE)
+                ]
             else:
-                sql = "SELECT rowid, 0 FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
-                args = (match, PAGE)
-            rows = await fetch_rows(self.store.read, sql, args)
+                rows = [(aid, 0.0) for aid in await self.store.match_newest(query, limit=PAGE)]
             for rowid, score in rows:
                 i = index.pos.get(rowid)
                 if i is not None and (i not in found or score < found[i]):
@@ -312,15 +316,7 @@ class Searcher:
         pre.sort(reverse=True)
         docs = [i for _, i in pre[:FULL_RERANK]]
         docs.extend(i for i in plan.exact if i not in docs)
-        texts: dict[int, tuple[str, str, str, str]] = {}
-        ids = [index.ids[i] for i in docs]
-        rows = await fetch_rows(
-            self.store.read,
-            "SELECT rowid, topics, provider, excerpt, related FROM articles_fts "
-            f"WHERE rowid IN ({','.join('?' * len(ids))})",
-            ids,
-        )
-        texts.update({r[0]: (r[1] or "", r[2] or "", r[3] or "", r[4] or "") for r in rows})
+        texts = await self.store.search_texts([index.ids[i] for i in docs])
         query_text = " ".join(plan.parsed.terms)
         span = max(1.0, index.ts_max - index.ts_min)
         recency_w = 0.25 if plan.parsed.recency else 0.03
@@ -331,13 +327,13 @@ class Searcher:
         for i in docs:
             best = [0.0] * n
             second = [0.0] * n
-            topics_t, provider_t, excerpt_t, related_t = texts.get(index.ids[i], ("", "", "", ""))
+            found_text = texts.get(index.ids[i])
             for name, text in (
                 ("title", index.titles[i]),
-                ("topics", topics_t),
-                ("provider", provider_t),
-                ("related", related_t),
-                ("excerpt", excerpt_t),
+                ("topics", found_text.topics if found_text else ""),
+                ("provider", found_text.provider if found_text else ""),
+                ("related", found_text.related if found_text else ""),
+                ("excerpt", found_text.excerpt if found_text else ""),
             ):
                 if not text:
                     continue
@@ -454,25 +450,23 @@ class Searcher:
         partial = "" if text[-1:].isspace() else tokens[-1]
         whole = [t for t in (tokens[:-1] if partial else tokens) if not is_stop(t)]
         vocab = index.vocab
-        groups: list[str] = []
+        groups: list[tuple[str, ...]] = []
         for t in whole[:8]:
             alts = vocab.family(t) or vocab.family(vocab.correct(t) or "")
             if alts:
-                groups.append("(" + " OR ".join(fts_string(a) for a in alts) + ")")
+                groups.append(tuple(alts))
         if partial and (len(partial) >= 2 or not groups):
             words = vocab.with_prefix(partial, limit=16)
             if words:
-                groups.append("(" + " OR ".join(fts_string(a) for a in words) + ")")
+                groups.append(tuple(words))
             elif len(partial) >= 4 and (fix := vocab.correct(partial)):
-                groups.append(fts_string(fix))
+                groups.append((fix,))
         docs: list[int] = []
         if groups:
-            rows = await fetch_rows(
-                self.store.read,
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                ("{title} : (" + " AND ".join(groups) + ")", limit * 4),
+            found = await self.store.match_newest(
+                TextQuery(tuple(groups), fields=("title",)), limit=limit * 4
             )
-            docs = [index.pos[r[0]] for r in rows if r[0] in index.pos]
+            docs = [index.pos[aid] for aid in found if aid in index.pos]
         norm = parsed.folded
         docs.sort(
             key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i])

@@ -29,8 +29,9 @@ from bot.core.alerts.dispatch import (
 from bot.core.alerts.matching import PendingAlert, StoryFacts, SubscriptionRule
 from bot.core.loader import load_paths
 from bot.core.records import Article
-from bot.core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store, _split_sql
-from tests.helpers import db_query, write_record
+from bot.core.store import Store, StoreTransaction, open_store
+from bot.core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, script_statements
+from tests.helpers import db_execute, db_query, write_record
 
 NOW = 1_750_000_000.0
 HOUR = 3600.0
@@ -137,10 +138,10 @@ def article(
 
 async def add_stories(store: Store, *arts: Article, match_now: bool = True) -> list[int]:
     """Store stories the way a load does: matching in the same transaction."""
-    async with store.transaction() as conn:
-        res = await store.upsert_articles(conn, list(arts))
+    async with store.transaction() as tx:
+        res = await tx.upsert_articles(list(arts))
         if match_now:
-            await alerts.match_articles(conn, [*res.added, *res.updated])
+            await alerts.match_articles(tx, [*res.added, *res.updated])
     ids = await store.ids_by_url([a.url for a in arts])
     return [ids[a.canonical_url] for a in arts]
 
@@ -175,8 +176,8 @@ async def test_matching_writes_one_row_per_subscription_and_story(store: Store) 
     )
     assert sorted(outbox(store)) == [(cv.id, a, "pending"), (ai.id, a, "pending")]
     # Matching the same stories again (an update, a second load) writes nothing new.
-    async with store.transaction() as conn:
-        assert await alerts.match_articles(conn, [a, b]) == 0
+    async with store.transaction() as tx:
+        assert await alerts.match_articles(tx, [a, b]) == 0
     assert len(outbox(store)) == 2
 
 
@@ -208,12 +209,12 @@ async def test_sql_matching_agrees_with_the_rules(store: Store, seed: int) -> No
         )
         for i in range(30)
     ]
-    async with store.transaction() as conn:
-        res = await store.upsert_articles(conn, arts, now=now - HOUR)
+    async with store.transaction() as tx:
+        res = await tx.upsert_articles(arts, now=now - HOUR)
         ids = [*early, *res.added]
-        written = await alerts.match_articles(conn, ids, now=now)
-        rules = [r for rs in (await alerts.active_rules(conn)).values() for r in rs]
-        stories = await alerts.story_facts(conn, ids, since_ts=0)
+        written = await alerts.match_articles(tx, ids, now=now)
+        rules = [r for rs in (await tx.active_rules()).values() for r in rs]
+        stories = await tx.story_facts(ids, since_ts=0)
     expected = {
         (r.id, s.id)
         for r in rules
@@ -262,32 +263,32 @@ async def test_failed_load_leaves_no_outbox_rows(tmp_path: Path, store: Store) -
         write_record(
             folder, f"{i}.md", title=f"Story {i}", publishedDateTime=now, topics=["Computer Vision"]
         )
+
+    async def fail_after_matching(
+        tx: StoreTransaction, added: list[int], updated: list[int]
+    ) -> None:
+        assert len(added) == 3  # every story was written, and matched by the hook before
+        raise RuntimeError("injected failure after matching")
+
     with pytest.raises(RuntimeError, match="injected"):
-        await load_paths(store, [folder], on_stored=[alerts.match_hook()], fail_after=3)
+        await load_paths(store, [folder], on_stored=[alerts.match_hook(), fail_after_matching])
     assert outbox(store) == [] and (await store.stats())["stories"] == 0
 
 
 async def test_outbox_pair_is_unique(store: Store) -> None:
     sub = await subscribe(store)
     [a] = await add_stories(store, article("One"), match_now=False)
-    async with store.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
-            (sub.id, a),
-        )
+    insert = "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)"
+    db_execute(store.path, insert, (sub.id, a))
     with pytest.raises(sqlite3.IntegrityError):
-        async with store.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
-                (sub.id, a),
-            )
+        db_execute(store.path, insert, (sub.id, a))
 
 
 async def test_migration_from_version_1_keeps_rows(tmp_path: Path) -> None:
     db = tmp_path / "v1.db"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode = WAL")
-    for stmt in _split_sql(MIGRATIONS[0]):
+    for stmt in script_statements(MIGRATIONS[0]):
         conn.execute(stmt)
     conn.execute(
         "INSERT INTO articles (id, url, link, title, content_hash, first_stored_at, "
@@ -301,7 +302,7 @@ async def test_migration_from_version_1_keeps_rows(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    s = await Store.open(db)
+    s = await open_store(db)
     await s.close()
     assert SCHEMA_VERSION >= 2
     assert db_query(db, "SELECT state, batch FROM outbox") == [("pending", None)]
@@ -548,7 +549,7 @@ async def deliver_all(d: Dispatcher, *, rounds: int = 50, horizon: float = 1.0) 
     """run_once until nothing is pending, or nothing is due within `horizon` seconds."""
     for _ in range(rounds):
         await d.run_once()
-        targets = await alerts.pending_targets(d.store.read)
+        targets = await d.store.pending_targets()
         if not targets:
             return
         soonest = min(targets.values()) - time.time()
@@ -596,13 +597,13 @@ async def test_two_subscriptions_of_one_channel_post_a_story_once(store: Store) 
     # Later, a third subscription to the same channel matching an updated story...
     await subscribe(store, "Robotics")
     await asyncio.sleep(0.01)
-    async with store.transaction() as conn:
-        sub = await subs.get(store, 3)
-        assert sub is not None
-        await conn.execute(
-            "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
-            (sub.id, a),
-        )
+    sub = await subs.get(store, 3)
+    assert sub is not None
+    db_execute(
+        store.path,
+        "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
+        (sub.id, a),
+    )
     await deliver_all(fast_dispatcher(store, sender))
     assert len(sender.messages) == 1  # ...is marked sent by the message it already got
     assert db_query(store.path, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
@@ -771,7 +772,7 @@ async def test_pacing_through_the_dispatcher(store: Store) -> None:
 
 async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path) -> None:
     db = tmp_path / "restart.db"
-    store = await Store.open(db)
+    store = await open_store(db)
     await subscribe(store, channel=1)
     paused = await subscribe(store, channel=2)
     await asyncio.sleep(0.01)
@@ -781,10 +782,9 @@ async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path)
     await fast_dispatcher(store, sender, backoff=60).run_once()  # fails, backs off a minute
     await store.close()
 
-    store = await Store.open(db)  # "restart"
+    store = await open_store(db)  # "restart"
     try:
-        async with store.transaction() as conn:  # time passes
-            await conn.execute("UPDATE outbox SET next_attempt_at = 0")
+        db_execute(db, "UPDATE outbox SET next_attempt_at = 0")  # time passes
         again = FakeSender()
         await deliver_all(fast_dispatcher(store, again))
         assert [len(m.article_ids) for m in again.messages] == [3]
@@ -797,7 +797,7 @@ async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path)
 
 async def test_crash_between_accept_and_mark_sends_no_duplicate(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    store = await Store.open(db)
+    store = await open_store(db)
     await subscribe(store)
     await asyncio.sleep(0.01)
     await add_stories(store, *[article(f"C {i}", hours_ago=i) for i in range(3)])
@@ -817,7 +817,7 @@ async def test_crash_between_accept_and_mark_sends_no_duplicate(tmp_path: Path) 
     assert batch == discord_side.messages[0].nonce  # ...but the claim was committed first
     await store.close()
 
-    store = await Store.open(db)
+    store = await open_store(db)
     try:
         await deliver_all(fast_dispatcher(store, discord_side))
         assert len(discord_side.messages) == 1  # the retry got the same message back

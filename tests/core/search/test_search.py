@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from bot.core.records import Article, Provider, Related
 from bot.core.search import wordnet
-from bot.core.search.concepts import DERIVED, _derived
-from bot.core.search.query import fts_string, parse, tokenize
+from bot.core.search.concepts import DERIVED, derived_forms
+from bot.core.search.query import parse, tokenize
 from bot.core.search.searcher import NO_MORE_WORDS, Searcher
 from bot.core.search.vocab import Vocabulary, root, stem
-from bot.core.store.sqlite import Store
+from bot.core.store import Store, open_store
+from bot.core.store.sqlite.search import fts_string
 from tests.helpers import CORPUS, PROJECT_ROOT
 
 SEED = (
@@ -139,10 +140,10 @@ STORIES = [
 
 
 async def make_store(path: Path, articles: list[Article]) -> Store:
-    store = await Store.open(path)
-    async with store.transaction() as conn:
-        await store.upsert_articles(conn, articles)
-        await store.bump_generation(conn)
+    store = await open_store(path)
+    async with store.transaction() as tx:
+        await tx.upsert_articles(articles)
+        await tx.bump_generation()
     return store
 
 
@@ -215,8 +216,8 @@ async def test_derived_word_counts_at_a_discount(tmp_path: Path) -> None:
         assert answer.hits and answer.hits[0].title.startswith("Rugged platform")
         # Common words get no synonyms, but always their derivational family, discounted.
         assert searcher._index is not None
-        assert ("compute", DERIVED) in _derived(searcher._index, "computers")
-        assert all(w != "computers" for w, _ in _derived(searcher._index, "computers"))
+        assert ("compute", DERIVED) in derived_forms(searcher._index, "computers")
+        assert all(w != "computers" for w, _ in derived_forms(searcher._index, "computers"))
     finally:
         await store.close()
 
@@ -385,9 +386,9 @@ async def test_topic_choices_and_resolution(searcher: Searcher) -> None:
 
 async def test_reload_is_seen_without_restart(searcher: Searcher) -> None:
     assert (await searcher.ask("zeppelin")).hits == []
-    async with searcher.store.transaction() as conn:
-        await searcher.store.upsert_articles(conn, [story(50, "Zeppelin maker adopts AI")])
-        await searcher.store.bump_generation(conn)
+    async with searcher.store.transaction() as tx:
+        await tx.upsert_articles([story(50, "Zeppelin maker adopts AI")])
+        await tx.bump_generation()
     assert await searcher.refresh() is True
     assert await searcher.refresh() is False  # unchanged: nothing rebuilt
     assert (await searcher.ask("zeppelin")).hits[0].title == "Zeppelin maker adopts AI"
@@ -479,13 +480,15 @@ def teardown_module() -> None:
 async def test_real_corpus_typo_and_chatty_questions(tmp_path: Path) -> None:
     from bot.core.loader import load_paths
 
-    store = await Store.open(tmp_path / "real.db")
+    store = await open_store(tmp_path / "real.db")
     try:
         await load_paths(store, [CORPUS, SEED])
         s = Searcher(store)
         cases = {
             "ibm facial recogntion": "IBM stops work on facial recognition",
-            "hey guys anyone seen that thing about ibm ditching face rec? lol": "IBM stops work on facial recognition",
+            "hey guys anyone seen that thing about ibm ditching face rec? lol": (
+                "IBM stops work on facial recognition"
+            ),
             "fenrgo ibm financial crime": "IBM & Fenergo",
             "sensml automl": "New Web-Based AutoML Tool from SensiML",
         }

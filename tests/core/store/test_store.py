@@ -11,7 +11,8 @@ import pytest
 
 from bot.core.loader import load_paths
 from bot.core.records import Article, Provider, Related, parse_file, parse_text
-from bot.core.store.sqlite import SCHEMA_VERSION, Store, StoreError
+from bot.core.store import Store, StoreError, open_store
+from bot.core.store.sqlite import SCHEMA_VERSION
 from tests.helpers import (
     CORPUS,
     SEED,
@@ -29,15 +30,17 @@ def story(title: str, url: str | None = None, **fields: object) -> Article:
 
 
 async def upsert(store: Store, *articles: Article):  # -> UpsertResult
-    async with store.transaction() as conn:
-        return await Store.upsert_articles(conn, list(articles))
+    async with store.transaction() as tx:
+        return await tx.upsert_articles(list(articles))
 
 
 async def fts(store: Store, query: str) -> list[int]:
-    async with store.read.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", (query,)
-    ) as cur:
-        return [r for (r,) in await cur.fetchall()]
+    rows = db_query(
+        store.path,
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
+        (query,),
+    )
+    return [r for (r,) in rows]
 
 
 # -- schema --------------------------------------------------------------------------
@@ -45,7 +48,7 @@ async def fts(store: Store, query: str) -> list[int]:
 
 async def test_new_file_gets_current_schema_and_wal(tmp_path: Path) -> None:
     db = tmp_path / "sub" / "new.db"  # the folder is created too
-    s = await Store.open(db)
+    s = await open_store(db)
     await s.close()
     assert db_query(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert db_query(db, "PRAGMA journal_mode") == [("wal",)]
@@ -55,10 +58,10 @@ async def test_new_file_gets_current_schema_and_wal(tmp_path: Path) -> None:
 
 async def test_reopen_keeps_data_and_version(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    s = await Store.open(db)
+    s = await open_store(db)
     await upsert(s, story("Kept across opens"))
     await s.close()
-    s = await Store.open(db)
+    s = await open_store(db)
     try:
         assert (await s.stats())["stories"] == 1
     finally:
@@ -76,7 +79,7 @@ async def test_newer_schema_refused_and_file_untouched(tmp_path: Path) -> None:
     conn.close()
     before = db.read_bytes()
     with pytest.raises(StoreError) as info:
-        await Store.open(db)
+        await open_store(db)
     msg = str(info.value)
     assert str(db) in msg and "999" in msg and "newer" in msg
     assert str(SCHEMA_VERSION) in msg
@@ -93,7 +96,7 @@ async def test_non_sqlite_file_refused_and_untouched(tmp_path: Path, content: by
     db = tmp_path / "garbage.db"
     db.write_bytes(content)
     with pytest.raises(StoreError) as info:
-        await Store.open(db)
+        await open_store(db)
     assert str(db) in str(info.value)
     assert "database" in str(info.value)
     assert db.read_bytes() == content
@@ -107,13 +110,13 @@ async def test_foreign_sqlite_file_refused_and_untouched(tmp_path: Path) -> None
     conn.close()
     before = db.read_bytes()
     with pytest.raises(StoreError, match="not a newsbot database"):
-        await Store.open(db)
+        await open_store(db)
     assert db.read_bytes() == before
 
 
 async def test_folder_at_db_path_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is a folder"):
-        await Store.open(tmp_path)
+        await open_store(tmp_path)
 
 
 # -- identity, upserts, FTS ---------------------------------------------------------
@@ -330,8 +333,8 @@ async def test_failed_transaction_leaves_nothing(store: Store) -> None:
     await upsert(store, story("Before", "https://e.com/before"))
     before = db_dump(store.path)
     with pytest.raises(RuntimeError, match="boom"):
-        async with store.transaction() as conn:
-            await Store.upsert_articles(conn, [story("During", "https://e.com/during")])
+        async with store.transaction() as tx:
+            await tx.upsert_articles([story("During", "https://e.com/during")])
             raise RuntimeError("boom")
     assert db_dump(store.path) == before
     # The connection is not left inside a transaction.

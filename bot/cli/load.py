@@ -1,0 +1,126 @@
+"""`newsbot load` and `newsbot stats`, and opening the store the way every subcommand does.
+
+`open_filled` is the core's `newsroom.open_store` (a brand-new store is first
+filled from the data folder) plus a note on stderr when that first fill happened;
+`newsbot load` opens the store as it is (`bot.core.store.open_store`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.core import newsroom
+from bot.core.alerts.matching import match_hook
+from bot.core.loader import LoadError, LoadReport, load_paths
+from bot.core.settings import Settings
+from bot.core.store import Store, open_store
+from bot.core.text import format_bytes
+
+ProgressUpdate = Callable[[str, int, int], None]
+
+
+async def open_filled(settings: Settings) -> Store:
+    """Open the store; a brand-new one is first filled from the data folder (and says so)."""
+    store, report = await newsroom.open_store(settings)
+    if report is not None:
+        print(
+            f"newsbot: new store {settings.db_path}: "
+            f"loaded {settings.data_dir} ({report.summary()})",
+            file=sys.stderr,
+        )
+    return store
+
+
+def progress_bar() -> tuple[Progress | None, ProgressUpdate | None]:
+    """A rich progress bar and its `load_paths` progress callback on a terminal;
+    (None, None) when stderr is piped."""
+    if not sys.stderr.isatty():
+        return None, None
+    # On stderr, the stream checked above: rich's default (stdout) would put the
+    # bar's stray newline into piped output and nothing on the terminal.
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, int] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task("parsing" if phase == "parse" else "storing", total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return bar, update
+
+
+def print_load_report(report: LoadReport, *, as_json: bool = False) -> None:
+    """The summary on stdout, one line per rejected file; warnings (at most 20) on stderr."""
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    print(f"{report.files} files: {report.summary()} in {report.seconds:.1f}s")
+    for err in report.rejected:
+        print(f"rejected {err}")
+    if report.warnings:
+        shown = report.warnings[:20]
+        for w in shown:
+            print(f"warning {w}", file=sys.stderr)
+        if len(report.warnings) > len(shown):
+            print(f"… and {len(report.warnings) - len(shown)} more warnings", file=sys.stderr)
+
+
+async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    """`newsbot load PATH...`: 0 all loaded, 2 nothing to load, 3 some records rejected."""
+    store = await open_store(settings.db_path)
+    try:
+        bar, update = progress_bar()
+        hook = match_hook(max_age=settings.alert_max_age)
+        try:
+            with bar if bar is not None else contextlib.nullcontext():
+                report = await load_paths(
+                    store,
+                    args.paths,
+                    prune=args.prune,
+                    progress=update,
+                    on_stored=[hook],
+                    max_bytes=settings.max_record_bytes,
+                    workers=args.workers,
+                )
+        except LoadError as exc:
+            print(f"newsbot load: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        await store.close()
+    print_load_report(report, as_json=args.json)
+    if report.files == 0 and not report.loaded:
+        print(
+            "newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr
+        )
+        return 2
+    return report.exit_code
+
+
+async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """`newsbot stats`: counts of what the store holds, as text or one JSON object."""
+    store = await open_filled(settings)
+    try:
+        stats = await store.stats()
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        for key in ("stories", "topics", "providers", "related", "newest"):
+            print(f"{key:>10}: {stats[key]}")
+        print(f"{'db size':>10}: {format_bytes(stats['db_bytes'])} ({settings.db_path})")
+    return 0

@@ -1,0 +1,103 @@
+"""The store's interface, outbox area: matching new stories to subscriptions, and the
+ledger of alerts owed (see `bot.core.alerts.matching` for the life of a row)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+
+from bot.core.store.types import PendingAlert, StoryFacts, SubscriptionRule
+
+
+class OutboxReads(ABC):
+    """Reading the outbox: on committed data from the store, or inside a transaction
+    (the dispatcher plans and claims a message in one)."""
+
+    @abstractmethod
+    async def pending_targets(self) -> dict[str, float]:
+        """target → the earliest time one of its pending rows (of active
+        subscriptions) may be tried."""
+
+    @abstractmethod
+    async def pending_for(self, target: str) -> list[PendingAlert]:
+        """Every pending row of one target's active subscriptions, due or not."""
+
+    @abstractmethod
+    async def delivered_to(self, target: str, article_ids: Sequence[int]) -> dict[int, int | None]:
+        """article id → message id, for those stories already sent to `target`
+        (through any of its subscriptions)."""
+
+    @abstractmethod
+    async def outbox_counts(self) -> dict[str, int]:
+        """state → how many outbox rows have it (states with none left out)."""
+
+
+class MatchingWrites(ABC):
+    """Filling the outbox from new stories, inside the load's transaction."""
+
+    @abstractmethod
+    async def match_plain_subscriptions(
+        self, article_ids: Sequence[int], *, now: float, oldest: float, newest: float
+    ) -> int:
+        """Write a pending row for every (active subscription *without keywords*, story)
+        pair that `bot.core.alerts.matching.matches` accepts, in one statement.
+
+        The rules: the story has the subscription's topic, was first stored
+        when the subscription existed, was published between `oldest` and
+        `newest`, and meets its minimum quality. Pairs already in the outbox
+        are left alone. Returns how many rows were written.
+        """
+
+    @abstractmethod
+    async def active_rules(
+        self, *, with_keywords: bool | None = None
+    ) -> dict[str, list[SubscriptionRule]]:
+        """Active subscriptions grouped by topic key: all of them, or only those with
+        keywords (True) or without (False)."""
+
+    @abstractmethod
+    async def story_facts(
+        self,
+        ids: Sequence[int],
+        *,
+        since_ts: float,
+        topic_keys: Collection[str] | None = None,
+    ) -> list[StoryFacts]:
+        """What matching needs of each of these stories published at or after
+        `since_ts`; with `topic_keys`, only of stories with one of those topics."""
+
+    @abstractmethod
+    async def add_outbox_rows(self, pairs: Sequence[tuple[int, int]], *, now: float) -> int:
+        """A pending row per (subscription id, story id) pair not in the outbox yet.
+        Returns how many were written."""
+
+
+class OutboxWrites(ABC):
+    """Moving outbox rows along, inside a write transaction. Every method touches only
+    rows still pending."""
+
+    @abstractmethod
+    async def claim(self, row_ids: Sequence[int], nonce: str) -> None:
+        """Record that these rows go out in the message with `nonce` (committed
+        before the message is sent, so a retry re-sends the same rows)."""
+
+    @abstractmethod
+    async def release(self, row_ids: Sequence[int], *, error: str | None = None) -> None:
+        """Unclaim rows that did not go out (safe to regroup); with `error`, note it."""
+
+    @abstractmethod
+    async def mark_sent(
+        self, row_ids: Sequence[int], *, message_id: int | None, now: float
+    ) -> None:
+        """These rows were delivered in message `message_id`."""
+
+    @abstractmethod
+    async def defer(
+        self, row_ids: Sequence[int], *, until: float, attempts: int, error: str
+    ) -> None:
+        """Try these rows again at `until`; they keep their claim (the message may exist)."""
+
+    @abstractmethod
+    async def mark_failed(self, row_ids: Sequence[int], *, error: str) -> None:
+        """These rows will never be accepted as they are: failed, with the error
+        (one more attempt counted)."""

@@ -1,0 +1,90 @@
+"""The SQLite store: one file (WAL), a shared reader, one writer; `SQLiteStore.open`.
+
+Two connections: a writer (every write goes through `transaction()`, one at
+a time) and a reader that only ever sees committed data, so questions keep
+being answered from a consistent snapshot while a long load is being written.
+Identity of a story is its canonical URL (`records.canonical_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+import aiosqlite
+
+from bot.core.store.base import Store, StoreTransaction
+from bot.core.store.errors import StoreError
+from bot.core.store.sqlite.articles import ArticleQueries
+from bot.core.store.sqlite.connection import Writer, connect
+from bot.core.store.sqlite.loading import LoadWriteQueries
+from bot.core.store.sqlite.outbox import MatchingQueries, OutboxQueries, OutboxWriteQueries
+from bot.core.store.sqlite.schema import migrate
+from bot.core.store.sqlite.search import SearchQueries
+from bot.core.store.sqlite.subscriptions import SubscriptionQueries, SubscriptionWriteQueries
+
+
+class SQLiteTransaction(
+    LoadWriteQueries,
+    MatchingQueries,
+    OutboxQueries,
+    OutboxWriteQueries,
+    SubscriptionQueries,
+    SubscriptionWriteQueries,
+    StoreTransaction,
+):
+    """A `StoreTransaction` on the writer connection, inside its `BEGIN IMMEDIATE`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+
+class SQLiteStore(ArticleQueries, SearchQueries, SubscriptionQueries, OutboxQueries, Store):
+    """The `Store` of one SQLite file. Open with `await SQLiteStore.open(path)`."""
+
+    def __init__(self, path: Path, read: aiosqlite.Connection, write: aiosqlite.Connection) -> None:
+        super().__init__()
+        self.path = path
+        self._path = path
+        self._conn = read
+        self._writer = Writer(write)
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> SQLiteStore:
+        """Open (creating and migrating as needed) the store at `path`.
+
+        Raises StoreError, leaving the file untouched, when it is a folder,
+        not a newsbot database, or of a newer schema.
+        """
+        p = Path(path)
+        if p.exists() and p.is_dir():
+            raise StoreError(f"{p}: is a folder, not a database file")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write = await connect(p, readonly=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{p}: cannot open the database: {exc}") from None
+        try:
+            await migrate(p, write)
+            read = await connect(p, readonly=True)
+        except BaseException:
+            await write.close()
+            raise
+        return cls(p, read, write)
+
+    async def close(self) -> None:
+        for conn in (self._conn, self._writer.conn):
+            with suppress(Exception):
+                await conn.close()
+
+    @property
+    def writing(self) -> bool:
+        return self._writer.busy
+
+    @asynccontextmanager
+    async def transaction(self, *, wait: bool = True) -> AsyncIterator[SQLiteTransaction]:
+        async with self._writer.transaction(wait=wait) as conn:
+            yield SQLiteTransaction(conn)

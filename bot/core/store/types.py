@@ -1,0 +1,237 @@
+"""The named values the store takes and returns: no positional row crosses its interface.
+
+Backend-neutral: a driver maps its rows onto these by column name. Domain
+types the store returns (`Subscription`, `SubscriptionRule`, `StoryFacts`,
+`PendingAlert`) live here because the store may not import `bot.core.alerts`;
+that package re-exports them under their old names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+SearchField = Literal["title", "topics", "provider", "excerpt", "related"]
+SubscriptionStatus = Literal["active", "paused", "disabled"]
+
+
+# -- loading -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What one upsert did: ids of the stories it added and rewrote, and how many it
+    left alone because they were identical."""
+
+    added: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A record file a load read: its absolute path, bytes hash and story URL
+    (canonical; None when the file held no story)."""
+
+    path: str
+    file_hash: str
+    url: str | None
+
+
+# -- articles ----------------------------------------------------------------------
+
+
+class TopicCount(NamedTuple):
+    """A topic and how many stories carry it.
+
+    A NamedTuple rather than a dataclass: callers unpack it as a pair
+    (``for name, n in await store.topics()``) and compare it with one.
+    """
+
+    name: str
+    stories: int
+
+
+# -- search ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchText:
+    """The text the full-text index holds for one story, by field."""
+
+    title: str
+    topics: str
+    provider: str
+    excerpt: str
+    related: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWeights:
+    """How much a match in each field counts when ranking (bm25 column weights)."""
+
+    title: float
+    topics: float
+    provider: float
+    excerpt: float
+    related: float
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """A full-text query as data, so that each driver writes it in its own syntax.
+
+    Matches the stories that hold, for every group, at least one of its terms
+    (an AND of ORs). A term is one folded word, or several separated by
+    spaces, which must then appear as a phrase. Terms are plain text, never
+    operators. `fields` limits the search to those fields (empty: all of them).
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    fields: tuple[SearchField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredId:
+    """A story found by a ranked query; a lower `score` is a better match."""
+
+    article_id: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticles:
+    """Every story, as parallel columns in id order (what the search index keeps per story)."""
+
+    ids: list[int]
+    titles: list[str]
+    links: list[str]
+    provider_ids: list[int | None]
+    published_ts: list[float | None]
+    quality: list[float | None]
+    heat: list[float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRow:
+    """An outlet as stored."""
+
+    id: int
+    name: str
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    """A topic as stored (its display name)."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdPairs:
+    """Pairs of ids as two parallel columns: `left[i]` goes with `right[i]`."""
+
+    left: list[int]
+    right: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSnapshot:
+    """Everything the in-memory search index is built from, read in one go.
+
+    `article_topics` pairs story ids with topic ids (each story's topics in
+    record order); `related_pairs` pairs a story with a stored story it lists
+    as related coverage; `shared_related` groups the stories that list one
+    same related link; `vocabulary` maps each indexed term to how many
+    stories hold it.
+    """
+
+    articles: IndexedArticles
+    providers: list[ProviderRow]
+    topics: list[TopicRow]
+    article_topics: IdPairs
+    related_pairs: IdPairs
+    shared_related: list[tuple[int, ...]]
+    vocabulary: dict[str, int]
+
+
+# -- subscriptions and alerts -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A topic subscription: where its alerts go, what it filters on, and its state."""
+
+    id: int
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    target: str
+    topic_key: str
+    topic: str
+    keywords: tuple[str, ...]
+    min_quality: float
+    created_at: float
+    status: str
+    status_reason: str | None
+
+    @property
+    def personal(self) -> bool:
+        """Sent by DM (no channel)."""
+        return self.channel_id is None
+
+    def filters(self) -> str:
+        """'keywords: robot arm · quality ≥ 70', or '' when there are none."""
+        parts = []
+        if self.keywords:
+            parts.append("keywords: " + " ".join(self.keywords))
+        if self.min_quality > 0:
+            parts.append(f"quality ≥ {self.min_quality:g}")
+        return " · ".join(parts)
+
+    def state(self) -> str:
+        """'active', or 'paused: <why>'."""
+        if self.status == "active":
+            return "active"
+        return f"{self.status}: {self.status_reason}" if self.status_reason else self.status
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRule:
+    """What matching needs of an active subscription."""
+
+    id: int
+    topic_key: str
+    keywords: tuple[str, ...]
+    min_quality: float
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFacts:
+    """What matching needs of a stored story."""
+
+    id: int
+    title: str
+    excerpt: str
+    quality: float | None
+    published_ts: float | None
+    first_stored_at: float
+    topic_keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """One pending outbox row with what delivering it needs."""
+
+    row_id: int
+    subscription_id: int
+    article_id: int
+    target: str
+    topic: str
+    published_ts: float | None
+    batch: str | None
+    attempts: int
+    next_attempt_at: float
