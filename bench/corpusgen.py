@@ -2525,7 +2525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=200,
         metavar="K",
-        help="re-parse K written files with bot.records (0: skip)",
+        help="re-parse K written files with bot.core.records (0: skip)",
     )
     args = ap.parse_args(argv)
 

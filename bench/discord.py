@@ -11,7 +11,7 @@ over a few hundred varied questions on a generated store. Then the same for
 
 Run it as a module (``-m``) from the repository root: the stand-in lives in
 ``tests/standin``. The store is built once from `bench.corpusgen` records with
-`bot.loader.load_paths` and cached under ``$NEWSBOT_BENCH_CACHE`` (default: the
+`bot.core.loader.load_paths` and cached under ``$NEWSBOT_BENCH_CACHE`` (default: the
 temp folder) by size and seed; each run works on a copy. The stand-in, the bot
 and discord.py share one process and one event loop, as a bot does in
 production; nothing listens anywhere but 127.0.0.1.
@@ -118,7 +118,7 @@ async def cached_store(n: int, seed: int) -> Path:
             p.unlink(missing_ok=True)
         store = await open_store(partial)
         try:
-            note("loading them with bot.loader.load_paths…")
+            note("loading them with bot.core.loader.load_paths…")
             report = await load_paths(store, [tmp])
             with closing(sqlite3.connect(partial)) as db:
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

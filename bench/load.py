@@ -5,7 +5,7 @@ For each N it generates N realistic records (bench.corpusgen, seeded; cached by
 
 * the parse-only floor: read each file, split off its front matter and load it
   with PyYAML's ``yaml.CSafeLoader``, on one core, no database;
-* a full load (``bot.loader.load_paths`` into a fresh store, default workers),
+* a full load (``bot.core.loader.load_paths`` into a fresh store, default workers),
   in a subprocess, so its peak RSS is its own and not the generator's;
 * a second load of the same folder into that store, nothing changed.
 

@@ -115,7 +115,8 @@ class FakeDiscord:
 
 
 async def dispatch(db: str, log_path: str, pause: float, pause_at: int) -> int:
-    from bot.core.alerts.dispatch import Dispatcher, Pacer
+    from bot.core.alerts.dispatch import Dispatcher
+    from bot.core.alerts.pacing import Pacer
     from bot.core.store import open_store
 
     store = await open_store(db)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from bot.core.records import Article, Provider
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data" / "articles"
@@ -114,3 +117,16 @@ def db_execute(db_path: Path, sql: str, args: tuple[Any, ...] = ()) -> None:
             conn.execute(sql, args)
     finally:
         conn.close()
+
+
+def make_article(i: int = 0, **kw: object) -> Article:
+    """A plain, valid story numbered `i`; keyword arguments override its fields."""
+    base: dict[str, object] = dict(
+        title=f"Story number {i} about something",
+        url=f"https://news.example.com/story/{i}",
+        excerpt="An excerpt.",
+        published=datetime(2021, 3, 4, 5, 6, tzinfo=UTC),
+        provider=Provider("Example News", "news.example.com"),
+    )
+    base.update(kw)
+    return Article(**base)  # type: ignore[arg-type]

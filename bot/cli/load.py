@@ -1,6 +1,6 @@
 """`newsbot load` and `newsbot stats`, and opening the store the way every subcommand does.
 
-`open_filled` is the core's `newsroom.open_store` (a brand-new store is first
+`open_filled` is the core's `newsroom.open_and_fill` (a brand-new store is first
 filled from the data folder) plus a note on stderr when that first fill happened;
 `newsbot load` opens the store as it is (`bot.core.store.open_store`).
 """
@@ -28,7 +28,7 @@ ProgressUpdate = Callable[[str, int, int], None]
 
 async def open_filled(settings: Settings) -> Store:
     """Open the store; a brand-new one is first filled from the data folder (and says so)."""
-    store, report = await newsroom.open_store(settings)
+    store, report = await newsroom.open_and_fill(settings)
     if report is not None:
         print(
             f"newsbot: new store {settings.db_path}: "

@@ -17,8 +17,7 @@ from bot.core.loader import LoadReport, load_paths
 from bot.core.records import Article
 from bot.core.search.searcher import Answer, Hit, Searcher
 from bot.core.settings import Settings
-from bot.core.store import Store, StoreBusy
-from bot.core.store import open_store as open_store_at
+from bot.core.store import Store, StoreBusy, open_store
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class Newsroom:
     @classmethod
     async def open(cls, settings: Settings, *, autoload: bool = True) -> Newsroom:
         """Open the store (creating it, and filling a new one from the data folder)."""
-        store, report = await open_store(settings, autoload=autoload)
+        store, report = await open_and_fill(settings, autoload=autoload)
         room = cls(settings, store)
         if report is not None:
             room.last_reload, room.last_reload_at = report, time.time()
@@ -140,7 +139,7 @@ class Newsroom:
         return stats
 
 
-async def open_store(
+async def open_and_fill(
     settings: Settings, *, autoload: bool = True
 ) -> tuple[Store, LoadReport | None]:
     """Open the store; one that was never loaded is first filled from the data folder.
@@ -148,7 +147,7 @@ async def open_store(
     Returns the store and the report of that first load (None when there was none).
     """
     fresh = not settings.db_path.exists()
-    store = await open_store_at(settings.db_path)
+    store = await open_store(settings.db_path)
     try:
         if not autoload or not (fresh or await store.get_meta("last_load") is None):
             return store, None

@@ -1,4 +1,4 @@
-"""bot.loader: scan → parse → one transaction; reports, reloads, prune, failures."""
+"""bot.core.loader: scan → parse → one transaction; reports, reloads, prune, failures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""bot.records: record files → Article, bad fields dropped, bad records rejected."""
+"""bot.core.records: record files → Article, bad fields dropped, bad records rejected."""
 
 from __future__ import annotations
 

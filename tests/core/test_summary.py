@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from bot.core.records import Article, Provider
 from bot.core.summary import summary
-
-
-def make_article(i: int = 0, **kw: object) -> Article:
-    base: dict[str, object] = dict(
-        title=f"Story number {i} about something",
-        url=f"https://news.example.com/story/{i}",
-        excerpt="An excerpt.",
-        published=datetime(2021, 3, 4, 5, 6, tzinfo=UTC),
-        provider=Provider("Example News", "news.example.com"),
-    )
-    base.update(kw)
-    return Article(**base)  # type: ignore[arg-type]
+from tests.helpers import make_article
 
 
 def test_summary_cuts_at_sentence_boundary() -> None:

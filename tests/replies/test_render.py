@@ -28,12 +28,8 @@ from bot.replies.enforce import enforce_limits
 from bot.replies.limits import embed_chars
 from bot.replies.sanitize import NO_MENTIONS, escape, safe_url, unescape
 from bot.replies.truncate import truncate
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import SEED, make_article
 
-SEED = (
-    PROJECT_ROOT
-    / "data/articles/2020-06-09-ibm-stops-work-on-facial-recognition-over-human-rights-concerns.md"
-)
 GUARDIAN = (
     "https://www.theguardian.com/technology/2020/jun/09/"
     "ibm-quits-facial-recognition-market-over-law-enforcement-concerns"
@@ -91,18 +87,6 @@ def related_lines(e: discord.Embed) -> list[str]:
         if (f.name or "").startswith("Related coverage")
         for line in (f.value or "").split("\n")
     ]
-
-
-def make_article(i: int = 0, **kw: object) -> Article:
-    base: dict[str, object] = dict(
-        title=f"Story number {i} about something",
-        url=f"https://news.example.com/story/{i}",
-        excerpt="An excerpt.",
-        published=datetime(2021, 3, 4, 5, 6, tzinfo=UTC),
-        provider=Provider("Example News", "news.example.com"),
-    )
-    base.update(kw)
-    return Article(**base)  # type: ignore[arg-type]
 
 
 def hostile_article() -> Article:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from typing import Literal, Protocol
 from bot.core.alerts.matching import nonce_for
 from bot.core.alerts.pacing import Pacer
 from bot.core.records import Article
-from bot.core.store import Store, StoreTransaction
+from bot.core.store import Store, StoreTransaction, StoreUnavailable
 from bot.core.store.types import PendingAlert
 
 log = logging.getLogger(__name__)
@@ -308,7 +307,7 @@ class Dispatcher:
             due = await self.drain(target)
         except asyncio.CancelledError:
             raise
-        except sqlite3.OperationalError as exc:
+        except StoreUnavailable as exc:
             # Another process held the store past the busy timeout (a long
             # `newsbot load`). A claim already committed stays, so the retry
             # re-sends under the same nonce even if this failed while marking.

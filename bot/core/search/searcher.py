@@ -2,7 +2,7 @@
 
 Pipeline of `Searcher.ask`:
 
-1. `bot.query.parse`: cut, fold, drop stopwords and chat filler.
+1. `query.parse`: cut, fold, drop stopwords and chat filler.
 2. Each remaining word becomes a *concept*: the word, its inflections found in
    the store, a typo correction when the store does not know it, and a joined
    form when two words make one stored word ('cloud commerce' → cloudcommerce).
@@ -16,11 +16,11 @@ Pipeline of `Searcher.ask`:
 5. Stories of one event (related links between stored stories, shared related
    links, near-identical titles) collapse into one hit.
 
-The in-memory index (titles, topics, clusters, vocabulary; bot.search_index)
-is rebuilt when the store's generation changes; `ask` checks that at most
-once a second. Question analysis and text matching live in bot.concepts,
-normalisation in bot.query, word families and typos in bot.vocab, synonyms
-and everyday-word weights in bot.wordnet.
+The in-memory index (titles, topics, clusters, vocabulary; `index`) is
+rebuilt when the store's generation changes; `ask` checks that at most once
+a second. Question analysis and text matching live in `concepts`,
+normalisation in `query`, word families and typos in `vocab`, synonyms and
+everyday-word weights in `wordnet` (all in `bot.core.search`).
 
 Longer than 500 lines because `Searcher` is one pipeline over one set of
 caches (the index, word stems, the background rebuild): asking, autocomplete
@@ -34,7 +34,6 @@ import asyncio
 import bisect
 import logging
 import math
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ from bot.core.search.concepts import (
 from bot.core.search.index import Index, load_index
 from bot.core.search.query import Parsed, is_stop, normalize_title, parse, tokenize
 from bot.core.search.wordnet import WordNet
-from bot.core.store import FieldWeights, Store, TextQuery
+from bot.core.store import FieldWeights, Store, StoreError, TextQuery
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ class Searcher:
         text = question if isinstance(question, str) else str(question)
         try:
             return await self._ask(text, max(1, min(int(limit), 50)))
-        except (sqlite3.Error, ValueError, RecursionError, MemoryError) as exc:
+        except (StoreError, ValueError, RecursionError, MemoryError) as exc:
             # A broken store or a pathological input must not break a chat command.
             log.warning("search failed for %r: %s", text[:80], exc)
             cut = text[: self.max_query_chars]
@@ -429,7 +428,7 @@ class Searcher:
         """(label, value) pairs of titles matching what is typed so far."""
         try:
             return await self._autocomplete(text if isinstance(text, str) else str(text), limit)
-        except (sqlite3.Error, ValueError, RecursionError, MemoryError) as exc:
+        except (StoreError, ValueError, RecursionError, MemoryError) as exc:
             log.warning("autocomplete failed for %r: %s", str(text)[:80], exc)
             return []
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from bot.core.store.base import Store, StoreTransaction
-from bot.core.store.errors import StoreBusy, StoreError
+from bot.core.store.errors import StoreBusy, StoreError, StoreUnavailable
 from bot.core.store.prepared import Prepared, prepare
 from bot.core.store.sqlite import SQLiteStore
 from bot.core.store.types import (
@@ -48,6 +48,7 @@ __all__ = [
     "StoreBusy",
     "StoreError",
     "StoreTransaction",
+    "StoreUnavailable",
     "StoryFacts",
     "Subscription",
     "SubscriptionRule",

@@ -20,12 +20,8 @@ from bot.core.search.searcher import NO_MORE_WORDS, Searcher
 from bot.core.search.vocab import Vocabulary, root, stem
 from bot.core.store import Store, open_store
 from bot.core.store.sqlite.search import fts_string
-from tests.helpers import CORPUS, PROJECT_ROOT
+from tests.helpers import CORPUS, SEED
 
-SEED = (
-    PROJECT_ROOT
-    / "data/articles/2020-06-09-ibm-stops-work-on-facial-recognition-over-human-rights-concerns.md"
-)
 T0 = datetime(2021, 1, 1, tzinfo=UTC)
 
 

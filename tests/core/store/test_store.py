@@ -1,4 +1,4 @@
-"""bot.store: schema and migrations, upserts keyed by canonical URL, FTS, reads."""
+"""bot.core.store on SQLite: schema and migrations, upserts keyed by canonical URL, FTS, reads."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import pytest
 
 from bot.core.loader import load_paths
 from bot.core.records import Article, Provider, Related, parse_file, parse_text
-from bot.core.store import Store, StoreError, open_store
+from bot.core.store import Store, StoreError, StoreUnavailable, open_store
 from bot.core.store.sqlite import SCHEMA_VERSION
 from tests.helpers import (
     CORPUS,
     SEED,
     db_dump,
+    db_execute,
     db_query,
     needs_corpus,
     record_text,
@@ -340,3 +341,19 @@ async def test_failed_transaction_leaves_nothing(store: Store) -> None:
     # The connection is not left inside a transaction.
     await upsert(store, story("After", "https://e.com/after"))
     assert (await store.stats())["stories"] == 2
+
+
+async def test_driver_errors_leave_the_store_as_store_errors(store: Store) -> None:
+    """Callers (search, the dispatcher, the front ends) catch the store's errors only, so a
+    broken database must never surface as the driver's own exception type."""
+    await upsert(store, story("Kept", "https://e.com/kept"))
+    db_execute(store.path, "DROP TABLE article_topics")
+    with pytest.raises(StoreUnavailable, match=str(store.path)) as read_error:
+        await store.topics()
+    assert isinstance(read_error.value.__cause__, sqlite3.OperationalError)
+    with pytest.raises(StoreError, match="article_topics"):
+        await upsert(store, story("Lost", "https://e.com/lost", topics=["Robots"]))
+    # The failed write rolled back: the writer is free and nothing half-written stayed.
+    assert db_query(store.path, "SELECT count(*) FROM articles") == [(1,)]
+    async with store.transaction(wait=False):
+        pass
