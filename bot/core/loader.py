@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.core.records import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -103,26 +103,24 @@ class LoadReport:
 
 
 # -- phase 1: parse (runs in workers; module-level so it pickles) ------------
+# NamedTuples: one per file crosses back to the parent (see `store.prepared`).
 
 
-@dataclass(frozen=True, slots=True)
-class RejectedFile:
+class RejectedFile(NamedTuple):
     """A file that cannot become a story (`shown`: its path as the user gave it)."""
 
     shown: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class SameFile:
+class SameFile(NamedTuple):
     """A file whose bytes hash is the one recorded by the last load: not parsed."""
 
     path: str  # absolute
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
+class ParsedFile(NamedTuple):
     """A file parsed into a story, prepared for the store and pickled."""
 
     path: str  # absolute
@@ -186,7 +184,8 @@ def _executor(n_files: int, workers: int | None) -> Executor | None:
         return None
     # forkserver: forking a process that runs threads (the store driver's) can deadlock the child.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["bot.core.records", "yaml"])
+    # Workers run `parse_chunk` from this module: preloaded, each fork starts with it imported.
+    ctx.set_forkserver_preload(["bot.core.loader"])
     return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
 
 

@@ -55,9 +55,9 @@ class TopicCount(NamedTuple):
 # -- search ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SearchText:
-    """The text the full-text index holds for one story, by field."""
+class SearchText(NamedTuple):
+    """The text the full-text index holds for one story, by field (a NamedTuple: it
+    travels inside `Prepared`, see there)."""
 
     title: str
     topics: str

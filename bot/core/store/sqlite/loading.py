@@ -14,8 +14,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.records import Article, Provider
-from bot.core.store.prepared import Prepared, PreparedRelated, prepare
+from bot.core.records import Article
+from bot.core.store.prepared import Prepared, PreparedRelated, ProviderKey, prepare
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.types import SourceFile, UpsertResult
 
@@ -207,14 +207,14 @@ class LoadWriteQueries:
             out.update({r["url"]: (r["id"], r["content_hash"]) for r in rows})
         return out
 
-    async def _provider_ids(self, wanted: set[Provider]) -> dict[Provider, int]:
+    async def _provider_ids(self, wanted: set[ProviderKey]) -> dict[ProviderKey, int]:
         if not wanted:
             return {}
         pairs = sorted((p.name, p.domain) for p in wanted)
         await self._conn.executemany(
             "INSERT OR IGNORE INTO providers (name, domain) VALUES (?, ?)", pairs
         )
-        out: dict[Provider, int] = {}
+        out: dict[ProviderKey, int] = {}
         names = sorted({p.name for p in wanted})
         for part in chunks(names):
             rows = await fetch_all(
@@ -223,7 +223,7 @@ class LoadWriteQueries:
                 part,
             )
             for r in rows:
-                key = Provider(r["name"], r["domain"])
+                key = ProviderKey(r["name"], r["domain"])
                 if key in wanted:
                     out[key] = r["id"]
         return out
