@@ -256,14 +256,31 @@ def test_long_module_rule() -> None:
 
 
 def private_imports(source: str, module: str) -> list[str]:
-    """`from bot… import _name`: a test that needs an internal is testing the wrong thing."""
-    return [
-        f"{module}:{node.lineno} imports {node.module}.{alias.name}"
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES
-        for alias in node.names
-        if alias.name.startswith("_")
-    ]
+    """`from bot… import _name`, or `module._name` on an imported project module: a test
+    that needs an internal is testing the wrong thing."""
+    tree = ast.parse(source)
+    found: list[str] = []
+    modules: set[str] = set()  # local names bound to project modules
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+            for alias in node.names:
+                if alias.name.startswith("_"):
+                    found.append(f"{module}:{node.lineno} imports {node.module}.{alias.name}")
+                modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in PACKAGES and alias.asname:
+                    modules.add(alias.asname)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{module}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
 
 
 def test_tests_import_no_private_names() -> None:
@@ -278,3 +295,5 @@ def test_private_import_rule_catches() -> None:
         "t:1 imports bot.core.store._split_sql"
     ]
     assert private_imports("from tests.helpers import _x\nimport bot\n", "t") == []
+    source = "from bot.core import loader as loader_mod\nloader_mod._executor(1, 2)\n"
+    assert private_imports(source, "t") == ["t:2 uses loader_mod._executor"]

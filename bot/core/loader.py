@@ -176,7 +176,8 @@ def parse_chunk(items: Sequence[tuple[str, str, str | None]], max_bytes: int) ->
     return out
 
 
-def _executor(n_files: int, workers: int | None) -> Executor | None:
+def parse_executor(n_files: int, workers: int | None) -> Executor | None:
+    """The worker-process pool a load of `n_files` parses with; None: parse in a thread."""
     cpus = os.cpu_count() or 1
     # One more parser than cores: the parent's SQL leaves gaps a spare parser fills.
     n = workers if workers is not None else min(cpus + 1, 5)
@@ -311,7 +312,7 @@ async def _parsed_chunks(
 ) -> AsyncIterator[list[FileResult]]:
     """Results of `parse_chunk`, chunk by chunk, in file order, a few chunks ahead."""
     chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
-    executor = _executor(len(work), workers)
+    executor = parse_executor(len(work), workers)
     loop = asyncio.get_running_loop()
     ahead = 2 * (getattr(executor, "_max_workers", 1) or 1) if executor else 1
     pending: list[asyncio.Future[list[FileResult]]] = []

@@ -96,7 +96,7 @@ async def test_corpus_with_process_workers_matches_thread(tmp_path: Path) -> Non
             text = text.replace('webUrl: "https://', f'webUrl: "https://copy{k}.', 1)
             (root / f"{k}-{f.name}").write_text(text, encoding="utf-8")
     n_files = copies * len(files)
-    pool = loader_mod._executor(n_files, 2)
+    pool = loader_mod.parse_executor(n_files, 2)
     assert isinstance(pool, ProcessPoolExecutor)  # the path under test really uses processes
     pool.shutdown()
     dumps = []

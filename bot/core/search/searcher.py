@@ -114,6 +114,11 @@ class Searcher:
 
     # -- caches ----------------------------------------------------------
 
+    @property
+    def index(self) -> Index | None:
+        """The in-memory index built by the last refresh (None before the first)."""
+        return self._index
+
     async def refresh(self, *, force: bool = False) -> bool:
         """Rebuild the in-memory index when the store changed. True when rebuilt."""
         self._checked = time.monotonic()

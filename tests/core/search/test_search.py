@@ -211,9 +211,9 @@ async def test_derived_word_counts_at_a_discount(tmp_path: Path) -> None:
         answer = await searcher.ask("computing platforms")
         assert answer.hits and answer.hits[0].title.startswith("Rugged platform")
         # Common words get no synonyms, but always their derivational family, discounted.
-        assert searcher._index is not None
-        assert ("compute", DERIVED) in derived_forms(searcher._index, "computers")
-        assert all(w != "computers" for w, _ in derived_forms(searcher._index, "computers"))
+        assert searcher.index is not None
+        assert ("compute", DERIVED) in derived_forms(searcher.index, "computers")
+        assert all(w != "computers" for w, _ in derived_forms(searcher.index, "computers"))
     finally:
         await store.close()
 
