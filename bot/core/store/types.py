@@ -91,9 +91,12 @@ class TextQuery:
     fields: tuple[SearchField, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredId:
-    """A story found by a ranked query; a lower `score` is a better match."""
+class ScoredId(NamedTuple):
+    """A story found by a ranked query; a lower `score` is a better match.
+
+    A NamedTuple: a question makes hundreds, and it builds in half the time of a
+    frozen dataclass.
+    """
 
     article_id: int
     score: float

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -47,6 +47,16 @@ async def fetch_all(
 ) -> list[sqlite3.Row]:
     """Every row of one query."""
     async with conn.execute(sql, args) as cur:
+        return list(await cur.fetchall())
+
+
+async def fetch_tuples(
+    conn: aiosqlite.Connection, sql: str, args: Sequence[object] | dict[str, object] = ()
+) -> list[tuple[Any, ...]]:
+    """Every row of one query as plain tuples, for the hot paths of questions:
+    `sqlite3.Row` and its by-name lookups cost twice as much per row."""
+    async with conn.execute(sql, args) as cur:
+        cur.row_factory = None
         return list(await cur.fetchall())
 
 
