@@ -83,7 +83,7 @@ class FakeDiscord:
     async def send(
         self, target: object, articles: Sequence[object], *, topic: str, nonce: str
     ) -> object:
-        from bot.core.alerts.dispatch import SendResult
+        from bot.core.alerts.delivery import SendResult
 
         ids = tuple(a.id for a in articles)  # type: ignore[attr-defined]
         if nonce in self.by_nonce:

@@ -19,7 +19,8 @@ from rich.text import Text
 from bot.console.options import parse_options
 from bot.console.panels import embed_panel
 from bot.core.alerts import subscriptions
-from bot.core.alerts.dispatch import Dispatcher, SendResult, Target
+from bot.core.alerts.delivery import SendResult, Target
+from bot.core.alerts.dispatch import Dispatcher
 from bot.core.alerts.pacing import Pacer
 from bot.core.newsroom import Newsroom
 from bot.core.records import Article

@@ -49,6 +49,8 @@ class LoadError(RuntimeError):
 
 @dataclass(slots=True)
 class LoadReport:
+    """What a load did: counts by outcome, rejected files, warnings, the ids added and updated."""
+
     files: int = 0
     added: int = 0
     updated: int = 0
@@ -63,10 +65,12 @@ class LoadReport:
 
     @property
     def loaded(self) -> int:
+        """Records read without error: added, updated, unchanged and duplicates."""
         return self.added + self.updated + self.unchanged + self.duplicates
 
     @property
     def changed(self) -> bool:
+        """True when the stored stories changed (any added, updated or pruned)."""
         return bool(self.added or self.updated or self.pruned)
 
     @property
@@ -77,6 +81,7 @@ class LoadReport:
         return 3 if self.rejected else 0
 
     def summary(self) -> str:
+        """The counts as one line ('3 added, 1 updated, 40 unchanged, 0 rejected')."""
         parts = [
             f"{self.added} added",
             f"{self.updated} updated",
@@ -90,6 +95,7 @@ class LoadReport:
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
+        """The counts as JSON-ready data (rejections as strings; no ids or warnings)."""
         return {
             "files": self.files,
             "added": self.added,

@@ -32,6 +32,8 @@ class Story:
 
 
 class Newsroom:
+    """A store and its searcher, with reloads and stats: what every front end calls."""
+
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
@@ -56,16 +58,19 @@ class Newsroom:
         return room
 
     async def close(self) -> None:
+        """Close the store."""
         await self.store.close()
 
     # -- loading -------------------------------------------------------------
 
     @property
     def reloading(self) -> bool:
+        """True while a load into this store is running."""
         return self.store.load_lock.locked()
 
     @property
     def reload_running_for(self) -> float | None:
+        """Seconds the current `reload` has been running, or None when none is."""
         return time.time() - self._reload_started if self._reload_started else None
 
     async def reload(self, *, wait: bool = True, prune: bool = False) -> LoadReport:
@@ -97,9 +102,12 @@ class Newsroom:
     # -- questions -----------------------------------------------------------
 
     async def ask(self, question: str, *, limit: int = 10) -> Answer:
+        """Search the stories for `question`: at most `limit` hits."""
         return await self.searcher.ask(question, limit=limit)
 
     async def story(self, hit: Hit) -> Story | None:
+        """The hit's article, its collapsed twins and which related links are stored;
+        None when a reload deleted it."""
         found = await self.store.get_articles([hit.article_id, *hit.also])
         if not found or found[0].id != hit.article_id:
             return None  # deleted by a reload since the question was asked
@@ -120,9 +128,11 @@ class Newsroom:
         return name, await self.store.get_articles(ids)
 
     async def topics(self) -> list[tuple[str, int]]:
+        """Every topic that has stories, with their count, most stories first."""
         return await self.store.topics()
 
     async def stats(self) -> dict[str, Any]:
+        """The store's counts for /stats, with subscriptions, outbox, uptime and the last reload."""
         stats = await self.store.stats()
         subs = await self.store.subscription_counts()
         outbox = await self.store.outbox_counts()

@@ -1,4 +1,4 @@
-"""Delivering alert digests to Discord: the `dispatch.Sender` for a discord.py client.
+"""Delivering alert digests to Discord: the `delivery.Sender` for a discord.py client.
 
 Works at the HTTP level (`client.http`), so neither the channel nor the user
 has to be in the cache: after a restart, or without the members intent, a
@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import aiohttp
 import discord
 
-from bot.core.alerts.dispatch import DeliveryError, Dispatcher, SendResult, Target
+from bot.core.alerts.delivery import DeliveryError, SendResult, Target
+from bot.core.alerts.dispatch import Dispatcher
 from bot.core.records import Article
 from bot.discord_app.bot import NewsBot
 from bot.replies.embeds import alert_embeds, story_buttons

@@ -21,7 +21,8 @@ import pytest
 
 import bot.discord_app.bot as bot_app
 import bot.discord_app.sender as bot_sender
-from bot.core.alerts.dispatch import Dispatcher, SendResult, Target
+from bot.core.alerts.delivery import SendResult, Target
+from bot.core.alerts.dispatch import Dispatcher
 from bot.core.records import Article
 from bot.discord_app.sender import DiscordSender
 from bot.replies.sanitize import plain, unescape

@@ -1,9 +1,8 @@
 """The alert dispatcher: pending outbox rows → messages, paced, retried, never twice.
 
-It knows nothing of Discord: a *sender* (`Sender`) delivers one message to one
-target and either returns which stories made it into the message or raises a
-`DeliveryError` of a known kind. `bot.discord_app.sender` is the Discord one;
-the terminal console has its own.
+It knows nothing of Discord: a *sender* (`delivery.Sender`) delivers one
+message to one target and either returns which stories made it into the
+message or raises a `DeliveryError` of a known kind.
 
 Per target (a channel, or a user's DMs) one worker drains the queue in
 publication order, one digest message at a time:
@@ -30,89 +29,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
+from bot.core.alerts.delivery import DeliveryError, Sender, Target
 from bot.core.alerts.matching import nonce_for
 from bot.core.alerts.pacing import Pacer
-from bot.core.records import Article
 from bot.core.store import Store, StoreTransaction, StoreUnavailable
 from bot.core.store.types import PendingAlert
 
 log = logging.getLogger(__name__)
 
-ErrorKind = Literal[
-    "rate_limited",
-    "server_error",
-    "timeout",
-    "forbidden",
-    "unknown_target",
-    "dm_closed",
-    "bad_request",
-]
 MAX_BATCH = 10  # Discord's embeds per message
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where alerts go: ``channel:<id>`` or ``user:<id>`` (a DM)."""
-
-    kind: Literal["channel", "user"]
-    id: int
-
-    @classmethod
-    def parse(cls, raw: str) -> Target:
-        kind, _, ident = raw.partition(":")
-        if kind not in ("channel", "user") or not ident.isdigit():
-            raise ValueError(f"not an alert target: {raw!r}")
-        return cls(kind, int(ident))  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """What the receiving end accepted: the message, and which stories it holds
-    (a digest may not fit every story given; the rest are sent next)."""
-
-    message_id: int | None
-    article_ids: tuple[int, ...]
-
-
-class DeliveryError(Exception):
-    """A message was not delivered. `kind` decides what the dispatcher does."""
-
-    def __init__(
-        self,
-        kind: ErrorKind,
-        message: str = "",
-        *,
-        retry_after: float | None = None,
-        code: int | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message or kind)
-        self.kind: ErrorKind = kind
-        self.message = message or kind
-        self.retry_after = retry_after
-        self.code = code
-        self.status = status
-
-    def __repr__(self) -> str:
-        return f"DeliveryError({self.kind!r}, {self.message!r}, code={self.code})"
-
-
-class Sender(Protocol):
-    async def send(
-        self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
-    ) -> SendResult:
-        """Deliver one message with (as many as fit of) `articles`, oldest first.
-
-        `nonce` (≤25 chars) identifies this exact message: sending it again with
-        the same nonce must not create a second one (Discord: `enforce_nonce`).
-        Raise DeliveryError on failure; return which articles the message holds.
-        """
-        ...
 
 
 # -- the dispatcher -----------------------------------------------------------------
@@ -120,12 +47,15 @@ class Sender(Protocol):
 
 @dataclass(slots=True)
 class Batch:
+    """One message's outbox rows for one target, and its nonce (`claimed`: a retry, sent as is)."""
+
     rows: list[PendingAlert]
     nonce: str
     claimed: bool
 
     @property
     def row_ids(self) -> list[int]:
+        """The ids of its outbox rows."""
         return [r.row_id for r in self.rows]
 
     @property
@@ -142,10 +72,12 @@ class Batch:
 
     @property
     def due_at(self) -> float:
+        """The next due time of this batch: the latest of its rows' `next_attempt_at`."""
         return max(r.next_attempt_at for r in self.rows)
 
     @property
     def attempts(self) -> int:
+        """Delivery attempts so far: the most any of its rows has had."""
         return max(r.attempts for r in self.rows)
 
 
@@ -180,6 +112,8 @@ def next_batch(rows: Sequence[PendingAlert], max_batch: int = MAX_BATCH) -> Batc
 
 @dataclass(slots=True)
 class DispatchStats:
+    """Counts since start: messages sent, alerts in them, alerts marked failed, errors by kind."""
+
     messages: int = 0
     alerts_sent: int = 0
     failed: int = 0
@@ -242,9 +176,11 @@ class Dispatcher:
 
     @property
     def running(self) -> bool:
+        """True while the background loop started by `start()` is alive."""
         return self._main is not None and not self._main.done()
 
     def start(self) -> None:
+        """Run `run_forever` as a background task, unless it is already running."""
         if not self.running:
             self._stopping = False
             self._main = asyncio.create_task(self.run_forever(), name="alert-dispatcher")
@@ -268,6 +204,8 @@ class Dispatcher:
         self._workers.clear()
 
     async def run_forever(self) -> None:
+        """Start workers for due targets on every wake or due time (at least every `idle`
+        seconds) until `stop()`; then wait for the workers."""
         while not self._stopping:
             self._wake.clear()
             try:

@@ -86,6 +86,7 @@ class TextWords:
         self._sorted = sorted(self._set)
 
     def has(self, keyword: str) -> bool:
+        """True when `keyword` is one of the words, or starts one (PREFIX_MIN letters or more)."""
         if keyword in self._set:
             return True
         if len(keyword) < PREFIX_MIN:
@@ -133,6 +134,7 @@ def matches(
 
 
 def story_text(story: StoryFacts) -> TextWords:
+    """The words of a story's title and excerpt, which keywords are matched against."""
     return TextWords(f"{story.title} {story.excerpt}")
 
 

@@ -51,6 +51,7 @@ class Pacer:
         self._blocked[key] = max(self._blocked.get(key, 0.0), until)
 
     def target_wait(self, key: str) -> float:
+        """Seconds until `key` may get another message (its window, or a 429 block); ≤ 0: now."""
         now = self.clock()
         n, per = self.per_target
         log_ = self._target_log.setdefault(key, deque())

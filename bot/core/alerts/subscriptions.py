@@ -55,30 +55,42 @@ class SubscriptionError(Exception):
 
 
 class LimitReached(SubscriptionError):
+    """The server or the user already has as many subscriptions as `Limits` allows."""
+
     pass
 
 
 class AlreadySubscribed(SubscriptionError):
+    """An active subscription with the same target and filters exists (`subscription`)."""
+
     def __init__(self, message: str, subscription: Subscription) -> None:
         super().__init__(message)
         self.subscription = subscription
 
 
 class NotAllowed(SubscriptionError):
+    """The user may not remove that subscription."""
+
     pass
 
 
 class UnknownSubscription(SubscriptionError):
+    """No subscription has that id (any more)."""
+
     pass
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """How many subscriptions a server's channels and a user's DMs may hold (disabled ones
+    do not count)."""
+
     per_guild: int = Settings.max_subs_per_guild  # channel subscriptions of one server
     per_user: int = Settings.max_subs_per_user  # personal (DM) subscriptions of one user
 
 
 def target_for(*, channel_id: int | None, user_id: int) -> str:
+    """The alert target: the channel when there is one, else the user's DMs."""
     return f"channel:{channel_id}" if channel_id is not None else f"user:{user_id}"
 
 

@@ -24,6 +24,8 @@ from bot.core.search.wordnet import WordNet
 
 @dataclass(slots=True)
 class Concept:
+    """One typed word, everything that counts as it, and its weight in the question."""
+
     word: str  # as typed (folded)
     alts: list[str]  # stored words (or FTS phrases) retrieved for it
     keys: dict[str, float]  # stem → how much finding it counts (the typed word: 1.0)
@@ -37,6 +39,9 @@ class Concept:
 
 @dataclass(slots=True)
 class Plan:
+    """How a question is searched: its concepts and corrections, and the topic, provider
+    and exact titles it names."""
+
     parsed: Parsed
     concepts: list[Concept]
     corrected: dict[str, str]
@@ -87,6 +92,7 @@ def _related(index: Index, wn: WordNet | None, lemma: str) -> list[tuple[str, fl
 def build_concepts(
     index: Index, parsed: Parsed, wn: WordNet | None
 ) -> tuple[list[Concept], dict[str, str]]:
+    """The question's weighted concepts, and the typo corrections made (typed → stored)."""
     vocab = index.vocab
     is_word = wn.is_word if wn is not None else None
     corrected: dict[str, str] = {}
@@ -293,6 +299,7 @@ def detect_topic(index: Index, parsed: Parsed) -> tuple[int | None, bool, set[st
 
 
 def detect_provider(index: Index, parsed: Parsed) -> int | None:
+    """The provider a question names (by its name, joined name or domain label), or None."""
     padded = f" {parsed.folded} "
     tokens = set(parsed.terms)
     for k, p in enumerate(index.providers):
@@ -333,6 +340,8 @@ class Matcher:
         self.phrases = [(n, p, f) for n, c in enumerate(concepts) for p, f in c.phrases]
 
     def scores(self, text: str, value: float) -> list[float]:
+        """Per concept, how well `text` names it: the best factor found times `value`
+        (what the field counts for)."""
         found = [0.0] * len(self.concepts)
         stems, wanted, vocab = self.stems, self.wanted, self.vocab
         keys: list[str] = []

@@ -24,6 +24,8 @@ from bot.core.store.types import IndexSnapshot
 
 @dataclass(slots=True)
 class TopicEntry:
+    """A topic as the search sees it: its name, key, word stems, acronym and stories."""
+
     name: str
     key: str
     words: tuple[str, ...]  # stems of its significant words
@@ -33,6 +35,8 @@ class TopicEntry:
 
 @dataclass(slots=True)
 class ProviderEntry:
+    """A provider and the forms a question may name it by."""
+
     name: str
     phrase: str  # folded significant words, space-joined
     keys: frozenset[str]  # one-word forms: joined name, domain label
@@ -40,6 +44,8 @@ class ProviderEntry:
 
 @dataclass(slots=True)
 class Index:
+    """The in-memory index of one store generation; per-story data are lists by position."""
+
     generation: int
     ids: list[int]
     pos: dict[int, int]
@@ -61,6 +67,7 @@ class Index:
     ts_max: float = 1.0
 
     def doc_time(self, i: int) -> datetime | None:
+        """The story's publication time (UTC), or None when unknown."""
         t = self.ts[i]
         return None if t == -math.inf else datetime.fromtimestamp(t, UTC)
 

@@ -103,10 +103,14 @@ def tokenize(text: str) -> list[str]:
 
 
 def is_stop(word: str) -> bool:
+    """True for a word that says nothing about which story is meant: a stopword, filler
+    or a lone letter."""
     return word in STOPWORDS or word in FILLER or (len(word) == 1 and not word.isdigit())
 
 
 def parse(question: str, *, max_chars: int = 300) -> Parsed:
+    """Clean and split a question: its content terms and figures, weak filler, and whether
+    it asks for recent stories."""
     text, was_cut = clean_text(question, max_chars)
     tokens = tokenize(text)
     folded = " ".join(tokens)

@@ -75,6 +75,8 @@ NO_MORE_WORDS = "Please add a few more words: that question has nothing to searc
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """One search result: a story, its score and what a reply shows of it."""
+
     article_id: int
     score: float
     title: str
@@ -87,6 +89,8 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """What a question found: the hits, and what was understood (corrections, topic)."""
+
     query: str  # as typed (possibly cut)
     cleaned: str  # after normalisation
     hits: list[Hit]

@@ -143,6 +143,7 @@ class Vocabulary:
         return len(self.df)
 
     def stem(self, term: str) -> str:
+        """The term's stem (precomputed for stored terms)."""
         key = self.stems.get(term)
         return key if key is not None else stem(term)
 
@@ -202,4 +203,5 @@ class Vocabulary:
         return span
 
     def known(self, terms: Iterable[str]) -> list[str]:
+        """The terms the store has, in the order given."""
         return [t for t in terms if t in self.df]

@@ -81,6 +81,8 @@ def _candidates() -> list[Path]:
 
 
 class WordNet:
+    """One WordNet database folder: lemma lookups, morphology, related words, usage counts."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         # Offsets count bytes of the LF-terminated files; some copies were
@@ -116,6 +118,8 @@ class WordNet:
         return [int(x) for x in f[start : start + synset_cnt]]
 
     def base_forms(self, word: str, pos: str) -> list[str]:
+        """Lemmas of `word` as part of speech `pos` (WordNet's morphy): the word itself when
+        known, its irregular forms, then the known forms left by stripping a suffix."""
         out = list(self.exceptions[pos].get(word, ()))
         if self.offsets(word, pos):
             out.insert(0, word)

@@ -17,16 +17,10 @@ import pytest
 
 from bot.core.alerts import matching as alerts
 from bot.core.alerts import subscriptions as subs
-from bot.core.alerts.dispatch import (
-    MAX_BATCH,
-    DeliveryError,
-    Dispatcher,
-    Pacer,
-    SendResult,
-    Target,
-    next_batch,
-)
+from bot.core.alerts.delivery import DeliveryError, SendResult, Target
+from bot.core.alerts.dispatch import MAX_BATCH, Dispatcher, next_batch
 from bot.core.alerts.matching import PendingAlert, StoryFacts, SubscriptionRule
+from bot.core.alerts.pacing import Pacer
 from bot.core.loader import load_paths
 from bot.core.records import Article
 from bot.core.store import Store, StoreTransaction, open_store
