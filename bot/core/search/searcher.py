@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from rapidfuzz import fuzz, process, utils
 
@@ -201,45 +202,26 @@ class Searcher:
                 notice=_join(notice, NO_MORE_WORDS),
             )
         plan = self._plan(index, parsed)
-        cleaned = " ".join(parsed.terms)
-        topic_name = index.topics[plan.topic].name if plan.topic is not None else None
+        answer = partial(
+            Answer,
+            query=parsed.text,
+            cleaned=" ".join(parsed.terms),
+            notice=notice,
+            corrected=plan.corrected,
+            topic=index.topics[plan.topic].name if plan.topic is not None else None,
+        )
         if plan.topic_only and plan.topic is not None and not plan.exact:
-            hits = self._collapse(
-                index, [(i, 1.0) for i in index.topics[plan.topic].docs[: limit * 8]], limit
-            )
-            return Answer(
-                query=parsed.text,
-                cleaned=cleaned,
-                hits=hits,
-                suggestions=[],
-                notice=notice,
-                corrected=plan.corrected,
-                topic=topic_name,
+            docs = index.topics[plan.topic].docs[: limit * 8]
+            return answer(
+                hits=self._collapse(index, [(i, 1.0) for i in docs], limit), suggestions=[]
             )
         candidates, every = await self._candidates(index, plan)
         scored = await self._rerank(index, plan, candidates, every)
         best = scored[0][1] if scored else 0.0
         if best < CUTOFF:
-            suggestions = self._suggest(index, parsed, scored)
-            return Answer(
-                query=parsed.text,
-                cleaned=cleaned,
-                hits=[],
-                suggestions=suggestions,
-                notice=notice,
-                corrected=plan.corrected,
-                topic=topic_name,
-            )
+            return answer(hits=[], suggestions=self._suggest(index, parsed, scored))
         hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit)
-        return Answer(
-            query=parsed.text,
-            cleaned=cleaned,
-            hits=hits,
-            suggestions=[],
-            notice=notice,
-            corrected=plan.corrected,
-            topic=topic_name,
-        )
+        return answer(hits=hits, suggestions=[])
 
     def _plan(self, index: Index, parsed: Parsed) -> Plan:
         concepts, corrected = build_concepts(index, parsed, self._wordnet)
