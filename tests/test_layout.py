@@ -12,6 +12,7 @@ that feeds it a violation, so a rule that silently stopped looking would fail he
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -297,3 +298,22 @@ def test_private_import_rule_catches() -> None:
     assert private_imports("from tests.helpers import _x\nimport bot\n", "t") == []
     source = "from bot.core import loader as loader_mod\nloader_mod._executor(1, 2)\n"
     assert private_imports(source, "t") == ["t:2 uses loader_mod._executor"]
+
+
+def folders_named_discord(root: Path) -> list[str]:
+    """A folder called `discord` shadows discord.py on some import paths."""
+    found = []
+    for here, dirs, _ in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        found += [str((Path(here) / d).relative_to(root)) for d in dirs if d == "discord"]
+    return sorted(found)
+
+
+def test_no_folder_named_discord() -> None:
+    assert folders_named_discord(PROJECT_ROOT) == []
+
+
+def test_discord_folder_rule_catches(tmp_path: Path) -> None:
+    (tmp_path / "tests" / "discord").mkdir(parents=True)
+    (tmp_path / "bot" / "discord_app").mkdir(parents=True)
+    assert folders_named_discord(tmp_path) == ["tests/discord"]
