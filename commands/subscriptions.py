@@ -39,12 +39,6 @@ from commands.common import bot_of, deliver, topic_choices
 log = logging.getLogger(__name__)
 
 
-def _limits(bot: NewsBot) -> subs.Limits:
-    return subs.Limits(
-        per_guild=bot.settings.max_subs_per_guild, per_user=bot.settings.max_subs_per_user
-    )
-
-
 def channel_label(guild: discord.Guild | None) -> ChannelLabel:
     """Names a subscription's destination from the guild cache: '#alerts', 'DM',
     or '#deleted-channel (id)' for a channel the guild no longer has."""
@@ -192,7 +186,7 @@ class Subscriptions(commands.Cog):
                     channel_id=channel.id if channel else None,
                     keywords=keywords,
                     min_quality=min_quality or 0.0,
-                    limits=_limits(bot),
+                    limits=subs.Limits.from_settings(bot.settings),
                 )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None

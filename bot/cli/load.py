@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.core import newsroom
-from bot.core.alerts.matching import match_hook
-from bot.core.loader import LoadError, LoadReport, load_paths
+from bot.core.loader import LoadError, LoadReport
 from bot.core.settings import Settings
 from bot.core.store import Store, open_store
 from bot.core.text import format_bytes
@@ -84,16 +83,14 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_store(settings.db_path)
     try:
         bar, update = progress_bar()
-        hook = match_hook(max_age=settings.alert_max_age)
         try:
             with bar if bar is not None else contextlib.nullcontext():
-                report = await load_paths(
+                report = await newsroom.load_stories(
                     store,
+                    settings,
                     args.paths,
                     prune=args.prune,
                     progress=update,
-                    on_stored=[hook],
-                    max_bytes=settings.max_record_bytes,
                     workers=args.workers,
                 )
         except LoadError as exc:

@@ -78,11 +78,6 @@ def console_dispatcher(store: Store, console: Console) -> Dispatcher:
     )
 
 
-def _limits(session: Screen) -> subscriptions.Limits:
-    s = session.room.settings
-    return subscriptions.Limits(per_guild=s.max_subs_per_guild, per_user=s.max_subs_per_user)
-
-
 async def subscribe(session: Screen, rest: str) -> None:
     """/subscribe <topic> [keywords=a,b] [min_quality=N] for the console user."""
     text, opts = parse_options(rest)
@@ -110,7 +105,7 @@ async def subscribe(session: Screen, rest: str) -> None:
             channel_id=None,
             keywords=opts.get("keywords", "").replace(",", " "),
             min_quality=quality,
-            limits=_limits(session),
+            limits=subscriptions.Limits.from_settings(session.room.settings),
         )
     except subscriptions.SubscriptionError as exc:
         session.hint(str(exc))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,18 +80,12 @@ class Newsroom:
 
         With `wait=False` a reload already running raises `store.StoreBusy`.
         """
-        hook = match_hook(max_age=self.settings.alert_max_age)
         if not wait and self.reloading:
             raise StoreBusy("a reload is already running")
         self._reload_started = time.time()
         try:
-            report = await load_paths(
-                self.store,
-                [self.settings.data_dir],
-                prune=prune,
-                on_stored=[hook],
-                max_bytes=self.settings.max_record_bytes,
-                wait=wait,
+            report = await load_stories(
+                self.store, self.settings, [self.settings.data_dir], prune=prune, wait=wait
             )
         finally:
             self._reload_started = None
@@ -149,6 +145,23 @@ class Newsroom:
         return stats
 
 
+async def load_stories(
+    store: Store,
+    settings: Settings,
+    paths: Sequence[str | os.PathLike[str]],
+    **options: Any,
+) -> LoadReport:
+    """`load_paths` as every front end loads: the configured record size limit, and alert
+    matching inside the load's transaction. `options` go to `load_paths` (prune, wait…)."""
+    return await load_paths(
+        store,
+        paths,
+        max_bytes=settings.max_record_bytes,
+        on_stored=[match_hook(max_age=settings.alert_max_age)],
+        **options,
+    )
+
+
 async def open_and_fill(
     settings: Settings, *, autoload: bool = True
 ) -> tuple[Store, LoadReport | None]:
@@ -164,12 +177,7 @@ async def open_and_fill(
         if not settings.data_dir.is_dir():
             log.warning("data folder %s not found; the store starts empty", settings.data_dir)
             return store, None
-        report = await load_paths(
-            store,
-            [settings.data_dir],
-            max_bytes=settings.max_record_bytes,
-            on_stored=[match_hook(max_age=settings.alert_max_age)],
-        )
+        report = await load_stories(store, settings, [settings.data_dir])
         log.info(
             "new store %s: loaded %s (%s)", settings.db_path, settings.data_dir, report.summary()
         )

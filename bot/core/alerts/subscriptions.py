@@ -43,7 +43,6 @@ __all__ = [
     "removable",
     "remove",
     "set_status",
-    "set_target_status",
     "subscribe",
     "target_for",
 ]
@@ -87,6 +86,11 @@ class Limits:
 
     per_guild: int = Settings.max_subs_per_guild  # channel subscriptions of one server
     per_user: int = Settings.max_subs_per_user  # personal (DM) subscriptions of one user
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits a running bot or console was configured with."""
+        return cls(per_guild=settings.max_subs_per_guild, per_user=settings.max_subs_per_user)
 
 
 def target_for(*, channel_id: int | None, user_id: int) -> str:
@@ -256,14 +260,6 @@ async def remove(
     async with store.transaction() as tx:
         await tx.delete_subscription(sub.id)
     return sub
-
-
-async def set_target_status(
-    tx: StoreTransaction, target: str, status: Status, reason: str | None
-) -> int:
-    """Pause or disable every active subscription of a target (they share its fate:
-    the same channel or the same DM). Returns how many changed."""
-    return await tx.set_target_status(target, status, reason)
 
 
 async def set_status(

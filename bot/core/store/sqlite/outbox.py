@@ -201,16 +201,12 @@ class OutboxWriteQueries:
         )
 
     async def release(self, row_ids: Sequence[int], *, error: str | None = None) -> None:
-        if error is None:
-            await self._conn.executemany(
-                "UPDATE outbox SET batch = NULL WHERE id = ? AND state = 'pending'",
-                [(i,) for i in row_ids],
-            )
-        else:
-            await self._conn.executemany(
-                "UPDATE outbox SET batch = NULL, last_error = ? WHERE id = ? AND state = 'pending'",
-                [(error, i) for i in row_ids],
-            )
+        # No error given: the row keeps the last one it had.
+        await self._conn.executemany(
+            "UPDATE outbox SET batch = NULL, last_error = coalesce(?, last_error) "
+            "WHERE id = ? AND state = 'pending'",
+            [(error, i) for i in row_ids],
+        )
 
     async def mark_sent(
         self, row_ids: Sequence[int], *, message_id: int | None, now: float
