@@ -84,10 +84,14 @@ class SQLiteStore(ArticleQueries, SearchQueries, SubscriptionQueries, OutboxQuer
 
     def __init__(self, path: Path, read: aiosqlite.Connection, write: aiosqlite.Connection) -> None:
         super().__init__()
-        self.path = path
         self._path = path
         self._conn = read
         self._writer = Writer(write)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> SQLiteStore:
