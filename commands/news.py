@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.store.types import Audience
 from bot.replies.news import help_reply, latest_reply, news_reply, topics_reply
 from commands.common import bot_of, deliver, ready, topic_choices
 
@@ -26,14 +27,22 @@ class News(commands.Cog):
         self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]
     ) -> None:
         room = bot_of(interaction).room
-        await deliver(interaction, news_reply(room, query, owner_id=interaction.user.id))
+        reply = news_reply(
+            room,
+            query,
+            owner_id=interaction.user.id,
+            audience=Audience.of_guild(interaction.guild_id),
+        )
+        await deliver(interaction, reply)
 
     @news.autocomplete("query")
     async def news_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         try:
-            found = await bot_of(interaction).room.searcher.autocomplete(current, limit=25)
+            found = await bot_of(interaction).room.searcher.autocomplete(
+                current, limit=25, audience=Audience.of_guild(interaction.guild_id)
+            )
         except Exception:
             log.exception("autocomplete failed for %r", current[:50])
             return []
@@ -49,7 +58,9 @@ class News(commands.Cog):
         topic: app_commands.Range[str, 1, 100] | None = None,
         count: app_commands.Range[int, 1, 20] = 5,
     ) -> None:
-        await deliver(interaction, latest_reply(bot_of(interaction).room, topic, count))
+        audience = Audience.of_guild(interaction.guild_id)
+        room = bot_of(interaction).room
+        await deliver(interaction, latest_reply(room, topic, count, audience=audience))
 
     @latest.autocomplete("topic")
     async def topic_autocomplete(

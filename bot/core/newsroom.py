@@ -20,6 +20,7 @@ from bot.core.records import Article
 from bot.core.search.searcher import Answer, Hit, Searcher
 from bot.core.settings import Settings
 from bot.core.store import Store, StoreBusy, open_store
+from bot.core.store.types import OPERATOR, Audience
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,9 @@ class Newsroom:
 
     # -- questions -----------------------------------------------------------
 
-    async def ask(self, question: str, *, limit: int = 10) -> Answer:
-        """Search the stories for `question`: at most `limit` hits."""
-        return await self.searcher.ask(question, limit=limit)
+    async def ask(self, question: str, *, limit: int = 10, audience: Audience = OPERATOR) -> Answer:
+        """Search the stories `audience` may see for `question`: at most `limit` hits."""
+        return await self.searcher.ask(question, limit=limit, audience=audience)
 
     async def story(self, hit: Hit) -> Story | None:
         """The hit's article, its collapsed twins and which related links are stored;
@@ -112,15 +113,16 @@ class Newsroom:
         return Story(main, also, frozenset(stored))
 
     async def latest(
-        self, topic: str | None = None, count: int = 5
+        self, topic: str | None = None, count: int = 5, *, audience: Audience = OPERATOR
     ) -> tuple[str | None, list[Article]]:
-        """(resolved topic name, newest stories). An unknown topic gives (None, [])."""
+        """(resolved topic name, newest stories `audience` may see). An unknown topic
+        gives (None, [])."""
         name = None
         if topic and topic.strip():
             name = await self.searcher.resolve_topic(topic)
             if name is None:
                 return None, []
-        ids = await self.store.latest_ids(topic=name, limit=count)
+        ids = await self.store.latest_ids(topic=name, limit=count, audience=audience)
         return name, await self.store.get_articles(ids)
 
     async def topics(self) -> list[tuple[str, int]]:

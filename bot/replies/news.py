@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.newsroom import Newsroom
+from bot.core.store.types import OPERATOR, Audience
 from bot.replies.embeds import info_embed, latest_embed, no_match_embed, topics_embed
 from bot.replies.reply import MAX_PAGES, NewsPager, Reply
 
@@ -23,10 +24,12 @@ HELP_LINES = (
 )
 
 
-async def news_reply(room: Newsroom, query: str, *, owner_id: int | None) -> Reply:
-    """/news: the best story for ``query`` with a pager for the next hits, or
-    "No story matches" with suggestions (privately)."""
-    answer = await room.ask(query, limit=MAX_PAGES)
+async def news_reply(
+    room: Newsroom, query: str, *, owner_id: int | None, audience: Audience = OPERATOR
+) -> Reply:
+    """/news: the best story for ``query`` (of those `audience` may see) with a pager
+    for the next hits, or "No story matches" with suggestions (privately)."""
+    answer = await room.ask(query, limit=MAX_PAGES, audience=audience)
     if not answer.hits:
         return Reply(
             [no_match_embed(query, answer.suggestions, notice=answer.notice)], ephemeral=True
@@ -34,10 +37,13 @@ async def news_reply(room: Newsroom, query: str, *, owner_id: int | None) -> Rep
     return await NewsPager(room, answer, owner_id).render()
 
 
-async def latest_reply(room: Newsroom, topic: str | None, count: int) -> Reply:
-    """/latest: the newest ``count`` stories (1-20), of ``topic`` when given."""
+async def latest_reply(
+    room: Newsroom, topic: str | None, count: int, *, audience: Audience = OPERATOR
+) -> Reply:
+    """/latest: the newest ``count`` stories (1-20) `audience` may see, of ``topic``
+    when given."""
     count = max(1, min(count, 20))
-    name, articles = await room.latest(topic, count)
+    name, articles = await room.latest(topic, count, audience=audience)
     if topic and name is None:
         suggestions = await room.searcher.topic_choices(topic, limit=3)
         return Reply([no_match_embed(f"topic: {topic}", suggestions)], ephemeral=True)

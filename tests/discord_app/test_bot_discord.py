@@ -85,9 +85,9 @@ def make_answers_slow(h: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every answer takes the defer-then-followup path, as with a slow store."""
     ask = h.room.ask
 
-    async def slow_ask(question: str, *, limit: int = 10) -> Any:
+    async def slow_ask(question: str, **kw: Any) -> Any:
         await asyncio.sleep(0.05)
-        return await ask(question, limit=limit)
+        return await ask(question, **kw)
 
     monkeypatch.setattr(commands.common, "DEFER_AFTER", 0.01)
     monkeypatch.setattr(h.room, "ask", slow_ask)
@@ -341,7 +341,7 @@ async def test_no_match_shows_the_searchers_suggestions_escaped(
     # Which questions miss is the searcher's business; showing its suggestions is ours.
     suggestions = [IBM_TITLE, "AI_Ethics *draft*", "@everyone Computer Vision"]
 
-    async def no_hits(question: str, *, limit: int = 10) -> Answer:
+    async def no_hits(question: str, **_: object) -> Answer:
         return Answer(query=question, cleaned=question, hits=[], suggestions=suggestions)
 
     monkeypatch.setattr(newsbot.room, "ask", no_hits)

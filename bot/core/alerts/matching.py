@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from bot.core.settings import Settings
 from bot.core.store import StoreTransaction
-from bot.core.store.types import PendingAlert, StoryFacts, SubscriptionRule
+from bot.core.store.types import Audience, PendingAlert, StoryFacts, SubscriptionRule
 from bot.core.text import words
 
 __all__ = [
@@ -114,6 +114,9 @@ def matches(
     against many rules splits its text once.
     """
     if rule.topic_key not in story.topic_keys:
+        return False
+    # From feeds of other servers only: never shown to this one.
+    if not Audience.of_guild(rule.guild_id).sees(story.visible_to):
         return False
     # Stored before the subscription existed: the subscriber did not ask for the past.
     if story.first_stored_at < rule.created_at:

@@ -56,6 +56,7 @@ from bot.core.search.index import Index, load_index
 from bot.core.search.query import Parsed, is_stop, normalize_title, parse, tokenize
 from bot.core.search.wordnet import WordNet
 from bot.core.store import FieldWeights, Store, StoreError, TextQuery
+from bot.core.store.types import OPERATOR, Audience
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +169,13 @@ class Searcher:
 
     # -- ask ---------------------------------------------------------------
 
-    async def ask(self, question: str, *, limit: int = 5) -> Answer:
-        """Ranked stories for a question. Never raises for any str input."""
+    async def ask(self, question: str, *, limit: int = 5, audience: Audience = OPERATOR) -> Answer:
+        """Ranked stories for a question, among those `audience` may see. Never raises
+        for any str input."""
         text = question if isinstance(question, str) else str(question)
         try:
-            return await self._ask(text, max(1, min(int(limit), 50)))
+            hidden = await self.store.hidden_ids(audience)
+            return await self._ask(text, max(1, min(int(limit), 50)), hidden)
         except (StoreError, ValueError, RecursionError, MemoryError) as exc:
             # A broken store or a pathological input must not break a chat command.
             log.warning("search failed for %r: %s", text[:80], exc)
@@ -185,7 +188,7 @@ class Searcher:
                 notice="Search is unavailable right now; please try again.",
             )
 
-    async def _ask(self, text: str, limit: int) -> Answer:
+    async def _ask(self, text: str, limit: int, hidden: frozenset[int]) -> Answer:
         index = await self._ready()
         parsed = parse(text, max_chars=self.max_query_chars)
         notice = (
@@ -213,14 +216,15 @@ class Searcher:
         if plan.topic_only and plan.topic is not None and not plan.exact:
             docs = index.topics[plan.topic].docs[: limit * 8]
             return answer(
-                hits=self._collapse(index, [(i, 1.0) for i in docs], limit), suggestions=[]
+                hits=self._collapse(index, [(i, 1.0) for i in docs], limit, hidden),
+                suggestions=[],
             )
         candidates, every = await self._candidates(index, plan)
         scored = await self._rerank(index, plan, candidates, every)
         best = scored[0][1] if scored else 0.0
         if best < CUTOFF:
             return answer(hits=[], suggestions=self._suggest(index, parsed, scored))
-        hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit)
+        hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit, hidden)
         return answer(hits=hits, suggestions=[])
 
     def _plan(self, index: Index, parsed: Parsed) -> Plan:
@@ -356,11 +360,20 @@ class Searcher:
         scored.sort(key=lambda s: (-s[1], -index.ts[s[0]], -index.ids[s[0]]))
         return scored
 
-    def _collapse(self, index: Index, ranked: Iterable[tuple[int, float]], limit: int) -> list[Hit]:
-        """One hit per event: later records of a kept event go into its `also`."""
+    def _collapse(
+        self,
+        index: Index,
+        ranked: Iterable[tuple[int, float]],
+        limit: int,
+        hidden: frozenset[int] = frozenset(),
+    ) -> list[Hit]:
+        """One hit per event: later records of a kept event go into its `also`;
+        `hidden` stories are left out."""
         kept: list[tuple[int, float, list[int]]] = []
         by_cluster: dict[int, int] = {}
         kept_titles: list[str] = []
+        if hidden:
+            ranked = [(i, score) for i, score in ranked if index.ids[i] not in hidden]
         for seen, (i, score) in enumerate(ranked):
             if seen >= limit * 8:
                 break  # far down the list: neither a hit nor worth a title comparison
@@ -415,15 +428,22 @@ class Searcher:
 
     # -- autocomplete and topics ---------------------------------------------
 
-    async def autocomplete(self, text: str, *, limit: int = 25) -> list[tuple[str, str]]:
-        """(label, value) pairs of titles matching what is typed so far."""
+    async def autocomplete(
+        self, text: str, *, limit: int = 25, audience: Audience = OPERATOR
+    ) -> list[tuple[str, str]]:
+        """(label, value) pairs of titles matching what is typed so far, among the
+        stories `audience` may see."""
         try:
-            return await self._autocomplete(text if isinstance(text, str) else str(text), limit)
+            hidden = await self.store.hidden_ids(audience)
+            text = text if isinstance(text, str) else str(text)
+            return await self._autocomplete(text, limit, audience, hidden)
         except (StoreError, ValueError, RecursionError, MemoryError) as exc:
             log.warning("autocomplete failed for %r: %s", str(text)[:80], exc)
             return []
 
-    async def _autocomplete(self, text: str, limit: int) -> list[tuple[str, str]]:
+    async def _autocomplete(
+        self, text: str, limit: int, audience: Audience, hidden: frozenset[int]
+    ) -> list[tuple[str, str]]:
         index = await self._ready()
         limit = max(1, min(limit, 25))
         parsed = parse(text, max_chars=self.max_query_chars)
@@ -436,6 +456,8 @@ class Searcher:
                 if len(index.ids) <= limit * 40
                 else self._newest(index, limit)
             )
+            if hidden:
+                latest = [i for i in latest if index.ids[i] not in hidden]
             return self._choices(index, latest, limit)
         partial = "" if text[-1:].isspace() else tokens[-1]
         whole = [t for t in (tokens[:-1] if partial else tokens) if not is_stop(t)]
@@ -462,8 +484,10 @@ class Searcher:
             key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i])
         )
         if len(docs) < limit:
-            answer = await self.ask(text, limit=limit)
+            answer = await self.ask(text, limit=limit, audience=audience)
             docs.extend(index.pos[h.article_id] for h in answer.hits if h.article_id in index.pos)
+        if hidden:
+            docs = [i for i in docs if index.ids[i] not in hidden]
         return self._choices(index, docs, limit)
 
     def _newest(self, index: Index, limit: int) -> list[int]:

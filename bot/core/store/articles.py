@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.core.records import Article
-from bot.core.store.types import TopicCount
+from bot.core.store.types import OPERATOR, Audience, TopicCount
 
 
 class ArticleReads(ABC):
@@ -36,9 +36,17 @@ class ArticleReads(ABC):
         """Every topic that has stories, with their count, most stories first."""
 
     @abstractmethod
-    async def latest_ids(self, *, topic: str | None = None, limit: int = 10) -> list[int]:
+    async def latest_ids(
+        self, *, topic: str | None = None, limit: int = 10, audience: Audience = OPERATOR
+    ) -> list[int]:
         """Newest stories first (undated last), optionally of one topic (exact,
-        case-insensitive)."""
+        case-insensitive), among those `audience` may see."""
+
+    @abstractmethod
+    async def hidden_ids(self, audience: Audience) -> frozenset[int]:
+        """Ids of the stories `audience` must not see: those whose every source belongs
+        to other servers. Empty for the operator; small, since only servers' own feeds
+        restrict a story."""
 
     @abstractmethod
     async def known_sources(self) -> dict[str, str]:

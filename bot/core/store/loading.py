@@ -35,6 +35,14 @@ class LoadWrites(ABC):
         """Remember the loaded files (path, bytes hash, story URL), replacing older entries."""
 
     @abstractmethod
+    async def add_story_sources(
+        self, article_ids: Iterable[int], source: str, guild_id: int | None
+    ) -> None:
+        """Record that these stories came from `source` ('feed:<id>', …), owned by the
+        server `guild_id` (None: the operator's, which makes them visible to every
+        server). See `Audience`."""
+
+    @abstractmethod
     async def prune(self, roots: Sequence[str], present: set[str]) -> int:
         """Delete the stories whose record files under `roots` are gone (not in
         `present`), unless another present file still carries their URL, and

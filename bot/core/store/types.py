@@ -210,6 +210,7 @@ class SubscriptionRule:
     keywords: tuple[str, ...]
     min_quality: float
     created_at: float
+    guild_id: int | None = None  # the server it was made in; None: made in a DM
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,8 @@ class StoryFacts:
     published_ts: float | None
     first_stored_at: float
     topic_keys: frozenset[str]
+    # The servers that may see it (None: every server; see Audience).
+    visible_to: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,3 +241,32 @@ class PendingAlert:
     batch: str | None
     attempts: int
     next_attempt_at: float
+
+
+class Audience(NamedTuple):
+    """Who a read is for: which stories it may see.
+
+    A story from an operator's source (the record folder, a feed added on the
+    command line) serves every server; one that came only from feeds a server
+    added is seen by those servers alone (and by the operator). A story with
+    no recorded source is the operator's.
+    """
+
+    guild_id: int | None = None  # the server asking; None: a DM
+    operator: bool = False  # sees every story (the CLI, the console, NEWSBOT_ADMIN_IDS)
+
+    @classmethod
+    def of_guild(cls, guild_id: int | None) -> Audience:
+        """The audience of a command run in this server (None: in a DM)."""
+        return cls(guild_id, False)
+
+    def sees(self, visible_to: frozenset[int] | None) -> bool:
+        """Whether a story seen by `visible_to` servers (None: by all) is visible here."""
+        return (
+            self.operator
+            or visible_to is None
+            or (self.guild_id is not None and self.guild_id in visible_to)
+        )
+
+
+OPERATOR = Audience(None, True)

@@ -15,7 +15,7 @@ import aiosqlite
 from bot.core.records import Article, Provider, Related, canonical_url
 from bot.core.store.prepared import datetime_from_iso, images_from_json
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
-from bot.core.store.types import TopicCount
+from bot.core.store.types import OPERATOR, Audience, TopicCount
 
 _ARTICLE_SQL = """
 SELECT a.id, a.link, a.title, a.excerpt, a.body, a.published_at, a.amp_url, a.cdn_amp_url,
@@ -35,6 +35,14 @@ SELECT article_id, link, title, excerpt, published_at, provider_name, provider_d
        quality, amp_url, cdn_amp_url, images
 FROM related WHERE article_id IN ({marks})
 ORDER BY article_id, position
+"""
+
+
+# Stories every source of which is a server's, none of them :guild's (NULL: a DM,
+# which sees the operator's stories only).
+HIDDEN_SQL = """
+SELECT article_id FROM story_sources GROUP BY article_id
+HAVING max(guild_id IS NULL) = 0 AND max(coalesce(guild_id = :guild, 0)) = 0
 """
 
 
@@ -128,23 +136,29 @@ class ArticleQueries:
         )
         return [TopicCount(r["name"], r["n"]) for r in rows]
 
-    async def latest_ids(self, *, topic: str | None = None, limit: int = 10) -> list[int]:
-        if topic:
-            rows = await fetch_all(
-                self._conn,
-                "SELECT a.id FROM articles a JOIN article_topics at ON at.article_id = a.id "
-                "JOIN topics t ON t.id = at.topic_id WHERE t.key = ? "
-                "ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id DESC LIMIT ?",
-                (topic.casefold(), limit),
-            )
-        else:
-            rows = await fetch_all(
-                self._conn,
-                "SELECT id FROM articles "
-                "ORDER BY published_ts IS NULL, published_ts DESC, id DESC LIMIT ?",
-                (limit,),
-            )
+    async def latest_ids(
+        self, *, topic: str | None = None, limit: int = 10, audience: Audience = OPERATOR
+    ) -> list[int]:
+        hidden = "" if audience.operator else f"AND a.id NOT IN ({HIDDEN_SQL})"
+        topic_join = (
+            "JOIN article_topics at ON at.article_id = a.id "
+            "JOIN topics t ON t.id = at.topic_id AND t.key = :topic"
+            if topic
+            else ""
+        )
+        rows = await fetch_all(
+            self._conn,
+            f"SELECT a.id FROM articles a {topic_join} WHERE 1 {hidden} "
+            "ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id DESC LIMIT :limit",
+            {"topic": (topic or "").casefold(), "limit": limit, "guild": audience.guild_id},
+        )
         return [r["id"] for r in rows]
+
+    async def hidden_ids(self, audience: Audience) -> frozenset[int]:
+        if audience.operator:
+            return frozenset()
+        rows = await fetch_all(self._conn, HIDDEN_SQL, {"guild": audience.guild_id})
+        return frozenset(r["article_id"] for r in rows)
 
     async def known_sources(self) -> dict[str, str]:
         rows = await fetch_all(self._conn, "SELECT path, file_hash FROM sources")

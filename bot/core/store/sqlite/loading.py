@@ -253,6 +253,14 @@ class LoadWriteQueries:
             [(f.path, f.file_hash, f.url) for f in files],
         )
 
+    async def add_story_sources(
+        self, article_ids: Iterable[int], source: str, guild_id: int | None
+    ) -> None:
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO story_sources (article_id, source, guild_id) VALUES (?, ?, ?)",
+            [(aid, source, guild_id) for aid in article_ids],
+        )
+
     async def prune(self, roots: Sequence[str], present: set[str]) -> int:
         roots = [os.path.abspath(r) for r in roots]
 

@@ -36,6 +36,9 @@ WHERE s.keywords = ''
   AND a.published_ts >= :oldest AND a.published_ts <= :newest
   AND a.first_stored_at >= s.created_at
   AND (s.min_quality <= 0 OR a.quality >= s.min_quality)
+  AND (NOT EXISTS (SELECT 1 FROM story_sources ss WHERE ss.article_id = a.id)
+       OR EXISTS (SELECT 1 FROM story_sources ss WHERE ss.article_id = a.id
+                  AND (ss.guild_id IS NULL OR ss.guild_id = s.guild_id)))
 """
 
 
@@ -116,7 +119,7 @@ class MatchingQueries:
             where += " AND keywords != ''" if with_keywords else " AND keywords = ''"
         rows = await fetch_all(
             self._conn,
-            "SELECT id, topic_key, keywords, min_quality, created_at "
+            "SELECT id, topic_key, keywords, min_quality, created_at, guild_id "
             f"FROM subscriptions WHERE {where}",
         )
         out: dict[str, list[SubscriptionRule]] = {}
@@ -128,6 +131,7 @@ class MatchingQueries:
                     keywords=tuple(r["keywords"].split()),
                     min_quality=r["min_quality"] or 0.0,
                     created_at=r["created_at"],
+                    guild_id=r["guild_id"],
                 )
             )
         return out
@@ -157,6 +161,7 @@ class MatchingQueries:
                 part = [aid for aid, keys in topics.items() if not keys.isdisjoint(wanted)]
                 if not part:
                     continue
+            visible = await self._visible_to(part)
             rows = await fetch_all(
                 self._conn,
                 "SELECT id, title, excerpt, quality, published_ts, first_stored_at FROM articles "
@@ -172,10 +177,22 @@ class MatchingQueries:
                     published_ts=r["published_ts"],
                     first_stored_at=r["first_stored_at"],
                     topic_keys=frozenset(topics.get(r["id"], ())),
+                    visible_to=visible.get(r["id"]),
                 )
                 for r in rows
             )
         return out
+
+    async def _visible_to(self, ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        """id → the servers that may see it, for those of `ids` seen by some servers only."""
+        rows = await fetch_all(
+            self._conn,
+            "SELECT article_id, group_concat(guild_id) AS guilds FROM story_sources "
+            f"WHERE article_id IN ({marks(len(ids))}) GROUP BY article_id "
+            "HAVING max(guild_id IS NULL) = 0",
+            list(ids),
+        )
+        return {r["article_id"]: frozenset(int(g) for g in r["guilds"].split(",")) for r in rows}
 
     async def add_outbox_rows(self, pairs: Sequence[tuple[int, int]], *, now: float) -> int:
         if not pairs:

@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.store.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -149,6 +149,17 @@ MIGRATIONS: list[str] = [
     # the same rows with the same nonce, so Discord deduplicates the message.
     """
     ALTER TABLE outbox ADD COLUMN batch TEXT;
+    """,
+    # 3: where each story came from, for per-server visibility (see store.types.Audience).
+    # A story without rows here is the operator's (the record folder) and serves every server.
+    """
+    CREATE TABLE story_sources (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        source     TEXT NOT NULL,   -- 'folder', 'feed:<id>', ...
+        guild_id   INTEGER,         -- the server that owns the source; NULL: the operator
+        PRIMARY KEY (article_id, source)
+    ) WITHOUT ROWID;
+    CREATE INDEX story_sources_guild ON story_sources (guild_id, article_id);
     """,
 ]
 
