@@ -253,7 +253,7 @@ async def bench_dispatch(
         limits = subs.Limits(per_guild=10**6, per_user=10**6)
         sub_ids = []
         for ch in channels:
-            sub, _ = await subs.subscribe(
+            done = await subs.subscribe(
                 store,
                 topic="AI",
                 user_id=1,
@@ -261,7 +261,7 @@ async def bench_dispatch(
                 channel_id=int(ch["id"]),
                 limits=limits,
             )
-            sub_ids.append(sub.id)
+            sub_ids.append(done.subscription.id)
         # Owed alerts written directly: what matching would write, without its rules.
         with closing(sqlite3.connect(tmp / "dispatch.db")) as conn, conn:
             conn.executemany(

@@ -1,12 +1,11 @@
-"""/subscribe, /unsubscribe, /subscriptions — and the alert dispatcher's life in the bot.
+"""/subscribe, /unsubscribe, the /subscriptions group — and the alert dispatcher's life
+in the bot.
 
-Who may do what is decided here, from the permissions Discord sends and the
-guild cache: a channel subscription needs Manage Channels in that channel (or
-Manage Server), and the bot must be able to post there; a personal one is the
-invoker's own. The rules that hold for every front end live in
-`bot.core.alerts.subscriptions`, and what the commands answer (the list, the
-confirmations) in `bot.replies.subscriptions`; only the channel names come
-from here.
+Who may do what is decided in `commands.subscription_checks`; the rules that
+hold for every front end live in `bot.core.alerts.subscriptions` (subscribe,
+`why`, `preview`), and what the commands answer in `bot.replies.subscriptions`
+and `bot.replies.alerts` (a preview is built by the very function the sender
+posts with); only the channel names come from here.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -22,101 +21,94 @@ from discord.ext import commands
 
 from bot.core.alerts import subscriptions as subs
 from bot.core.alerts.dispatch import Dispatcher
+from bot.core.store.types import Audience
 from bot.discord_app import sender as discord_sender
 from bot.discord_app.bot import NewsBot
 from bot.discord_app.errors import UserFacingError
-from bot.replies.reply import Reply
+from bot.replies.alerts import alert_message, preview_reply, why_reply
+from bot.replies.reply import Reply, message_reply
 from bot.replies.sanitize import plain
 from bot.replies.subscriptions import (
-    ChannelLabel,
     subscribed_reply,
     subscription_label,
     subscriptions_reply,
     unsubscribed_reply,
 )
 from commands.common import bot_of, deliver, topic_choices
+from commands.subscription_checks import (
+    AlertChannel,
+    channel_label,
+    check_channel,
+    check_role,
+    manager_check,
+    visible,
+)
 
 log = logging.getLogger(__name__)
 
+PICK = "Pick a subscription from the list (start typing its topic)."
 
-def channel_label(guild: discord.Guild | None) -> ChannelLabel:
-    """Names a subscription's destination from the guild cache: '#alerts', 'DM',
-    or '#deleted-channel (id)' for a channel the guild no longer has."""
 
-    def name(sub: subs.Subscription) -> str:
-        if sub.channel_id is None:
-            return "DM"
-        channel = guild.get_channel(sub.channel_id) if guild else None
-        return f"#{channel.name}" if channel is not None else f"#deleted-channel ({sub.channel_id})"
+def _subscription_id(raw: str) -> int:
+    """The id an autocomplete value carries; a forged value is refused, not looked up."""
+    ident = raw.strip().lstrip("#")
+    # Other scripts' digits, or an id past SQLite's 64-bit integers.
+    if not (ident.isascii() and ident.isdigit()) or len(ident) > 18:
+        raise UserFacingError(PICK)
+    return int(ident)
 
+
+def _new_topic(typed: str) -> str:
+    """A topic name no story has yet, as typed; refused when it is no plain name (mention
+    syntax, control or invisible characters): it would be shown in every alert."""
+    name = plain(typed)
+    if name != " ".join(typed.split()) or not any(c.isalnum() for c in name):
+        raise UserFacingError(
+            "A topic is a plain name, like “Computer Vision”: no mentions, no special "
+            "characters. Start typing to pick one from the list."
+        )
     return name
 
 
-def manager_check(interaction: discord.Interaction) -> Callable[[subs.Subscription], bool]:
-    """May the invoker manage (remove) a channel subscription of this server?"""
-    guild, member = interaction.guild, interaction.user
-    if guild is None or not isinstance(member, discord.Member):
-        return lambda _s: False
-    if member.guild_permissions.manage_guild:
-        return lambda s: s.guild_id == guild.id
-
-    def check(s: subs.Subscription) -> bool:
-        channel = guild.get_channel(s.channel_id) if s.channel_id else None
-        return (
-            s.guild_id == guild.id
-            and channel is not None
-            and channel.permissions_for(member).manage_channels
-        )
-
-    return check
+def _choices(
+    found: list[subs.Subscription], current: str, guild: discord.Guild | None
+) -> list[app_commands.Choice[str]]:
+    typed = current.casefold().strip()
+    label = channel_label(guild)
+    out = []
+    for s in found:
+        text = subscription_label(s, label)
+        if typed and typed not in text.casefold() and typed.lstrip("#") != str(s.id):
+            continue
+        out.append(app_commands.Choice(name=text[:100], value=str(s.id)))
+    return out[:25]
 
 
-def _visible(interaction: discord.Interaction, sub: subs.Subscription) -> bool:
-    """List a channel subscription only to members who can see that channel."""
-    guild, member = interaction.guild, interaction.user
-    if guild is None or not isinstance(member, discord.Member):
-        return False
-    if member.guild_permissions.manage_guild:
-        return True
-    channel = guild.get_channel(sub.channel_id) if sub.channel_id else None
-    return channel is not None and channel.permissions_for(member).view_channel
+async def _visible_subscriptions(interaction: discord.Interaction) -> list[subs.Subscription]:
+    """The invoker's own subscriptions, then the server's they can see."""
+    store = bot_of(interaction).room.store
+    found = await subs.personal(store, interaction.user.id)
+    if interaction.guild is not None:
+        found += await subs.for_guild(store, interaction.guild.id)
+    return [s for s in found if visible(interaction, s)]
 
 
-def _check_channel(interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-    guild, member = interaction.guild, interaction.user
-    if guild is None or not isinstance(member, discord.Member):
-        raise UserFacingError("Channel alerts can only be set up in a server.")
-    if channel.guild.id != guild.id:
-        raise UserFacingError("Pick a channel of this server.")
-    if not (
-        channel.permissions_for(member).manage_channels or member.guild_permissions.manage_guild
-    ):
-        raise UserFacingError(
-            f"You need the Manage Channels permission in #{channel.name} (or Manage Server) "
-            "to send alerts there. Leave out `channel` to get them by DM instead."
-        )
-    me = guild.me
-    if me is None:  # the guild is not fully cached yet: Discord will answer at delivery
-        return
-    perms = channel.permissions_for(me)
-    missing = [
-        name
-        for name, ok in (
-            ("View Channel", perms.view_channel),
-            ("Send Messages", perms.send_messages),
-            ("Embed Links", perms.embed_links),
-        )
-        if not ok
-    ]
-    if missing:
-        raise UserFacingError(
-            f"I can't post alerts in #{channel.name}: I need the {', '.join(missing)} "
-            "permission there. Give it to me (or my role), then try again."
-        )
+async def _subscription_for(interaction: discord.Interaction, raw: str) -> subs.Subscription:
+    """The subscription an option names, if the invoker may see it (checked again: an
+    autocomplete value can be typed or forged)."""
+    sub = await subs.get(bot_of(interaction).room.store, _subscription_id(raw))
+    if sub is None or not visible(interaction, sub):
+        raise UserFacingError(PICK)
+    return sub
 
 
 class Subscriptions(commands.Cog):
-    """/subscribe, /unsubscribe, /subscriptions, and the alert dispatcher they feed."""
+    """/subscribe, /unsubscribe, /subscriptions list|preview|why, and the alert
+    dispatcher they feed."""
+
+    subscriptions = app_commands.Group(
+        name="subscriptions", description="Alert subscriptions: list, preview, why"
+    )
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
@@ -150,35 +142,68 @@ class Subscriptions(commands.Cog):
     # -- /subscribe ------------------------------------------------------------
 
     @app_commands.command(
-        name="subscribe", description="Get an alert when a new story of a topic arrives"
+        name="subscribe", description="Get an alert when a new story of a topic (or words) arrives"
     )
     @app_commands.describe(
-        topic="The topic to follow, e.g. Computer Vision",
+        topic="The topic to follow, e.g. Computer Vision (leave out to follow keywords only)",
         channel="Post the alerts in this channel (default: send them to you by DM)",
         keywords="Only stories whose title or summary has one of these words",
         min_quality="Only stories with at least this quality score (0-100)",
+        mention="Ping this role with each alert (channel alerts)",
+        thread="Start a thread per story (a forum makes a post per story anyway)",
+        publish="In an announcement channel, publish each alert to following servers",
+        max_per_hour="At most this many alerts an hour; the rest go into the next digest",
+        digest="daily: one message a day listing the day's stories, instead of each alert",
+        digest_hour="The hour (UTC, 0-23) of the daily digest",
+        on_update="edit: when an alerted story changes, edit its alert (default: ignore)",
     )
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        topic: app_commands.Range[str, 1, 100],
-        channel: discord.TextChannel | None = None,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        channel: AlertChannel | None = None,
         keywords: app_commands.Range[str, 1, 200] | None = None,
         min_quality: app_commands.Range[float, 0, 100] | None = None,
+        mention: discord.Role | None = None,
+        thread: bool | None = None,
+        publish: bool | None = None,
+        max_per_hour: app_commands.Range[int, 1, subs.MAX_PER_HOUR] | None = None,
+        digest: Literal["off", "daily"] | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        on_update: Literal["ignore", "edit"] | None = None,
     ) -> None:
         bot = bot_of(interaction)
         room = bot.room
-        name = await room.searcher.resolve_topic(topic)
-        if name is None:
-            close = await room.searcher.topic_choices(topic, limit=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else " See /topics."
-            raise UserFacingError(f"I don't know the topic “{plain(topic)[:100]}”.{hint}")
+        if not (topic and topic.strip()) and not (keywords and keywords.strip()):
+            raise UserFacingError(
+                "Give a `topic`, `keywords`, or both (keywords alone: any story naming them)."
+            )
+        name = None
+        if topic and topic.strip():
+            # A topic no story has yet is followed as typed, until stories of it arrive.
+            name = await room.searcher.resolve_topic(topic) or _new_topic(topic)
+        forum = isinstance(channel, discord.ForumChannel)
+        options = subs.AlertOptions(
+            mention_role_id=mention.id if mention is not None else None,
+            thread=bool(thread) or forum,  # a forum takes posts, one per alert
+            publish=bool(publish),
+            max_per_hour=max_per_hour,
+            digest=digest or "off",
+            digest_hour=digest_hour or 0,
+            on_update=on_update or "ignore",
+        )
         if channel is not None:
-            _check_channel(interaction, channel)
+            check_channel(interaction, channel, thread=options.thread, publish=options.publish)
+        elif thread or publish:
+            raise UserFacingError(
+                "`thread` and `publish` are for channel alerts: pick a `channel`."
+            )
+        if mention is not None:
+            check_role(interaction, mention, channel)
 
         async def write() -> Reply:
             try:
-                sub, outcome = await subs.subscribe(
+                done = await subs.subscribe(
                     room.store,
                     topic=name,
                     user_id=interaction.user.id,
@@ -186,15 +211,16 @@ class Subscriptions(commands.Cog):
                     channel_id=channel.id if channel else None,
                     keywords=keywords,
                     min_quality=min_quality or 0.0,
+                    options=options,
                     limits=subs.Limits.from_settings(bot.settings),
                 )
             except subs.SubscriptionError as exc:
                 raise UserFacingError(str(exc)) from None
             # Alerts held back while it was paused go out now.
-            if outcome == "resumed" and self.dispatcher is not None:
+            if done.outcome == "resumed" and self.dispatcher is not None:
                 self.dispatcher.wake()
             where = f"in #{channel.name}" if channel else "to you by DM"
-            return subscribed_reply(sub, outcome, where=where)
+            return subscribed_reply(done, where=where)
 
         # The write waits (busy timeout) while a reload or another process's
         # `newsbot load` holds the store; past Discord's 3 s the answer would be
@@ -215,16 +241,13 @@ class Subscriptions(commands.Cog):
         self, interaction: discord.Interaction, subscription: app_commands.Range[str, 1, 100]
     ) -> None:
         room = bot_of(interaction).room
-        ident = subscription.strip().lstrip("#")
-        # A forged value: other scripts' digits, or an id past SQLite's 64-bit integers.
-        if not (ident.isascii() and ident.isdigit()) or len(ident) > 18:
-            raise UserFacingError("Pick a subscription from the list (start typing its topic).")
+        ident = _subscription_id(subscription)
 
         async def write() -> Reply:
             try:
                 sub = await subs.remove(
                     room.store,
-                    int(ident),
+                    ident,
                     user_id=interaction.user.id,
                     guild_id=interaction.guild_id,
                     may_manage_channel=manager_check(interaction),
@@ -238,7 +261,7 @@ class Subscriptions(commands.Cog):
         )  # may wait for the store: see /subscribe
 
     @unsubscribe.autocomplete("subscription")
-    async def subscription_autocomplete(
+    async def removable_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         try:
@@ -251,30 +274,103 @@ class Subscriptions(commands.Cog):
         except Exception:
             log.exception("subscription autocomplete failed")
             return []
-        typed = current.casefold().strip()
-        label = channel_label(interaction.guild)
-        out = []
-        for s in found:
-            text = subscription_label(s, label)
-            if typed and typed not in text.casefold() and typed.lstrip("#") != str(s.id):
-                continue
-            out.append(app_commands.Choice(name=text[:100], value=str(s.id)))
-        return out[:25]
+        return _choices(found, current, interaction.guild)
 
-    # -- /subscriptions --------------------------------------------------------
+    # -- /subscriptions list | preview | why -------------------------------------
 
-    @app_commands.command(
-        name="subscriptions", description="This server's alerts and yours, with their status"
+    @subscriptions.command(
+        name="list", description="This server's alerts and yours, with their status"
     )
-    async def subscriptions(self, interaction: discord.Interaction) -> None:
+    async def list_subscriptions(self, interaction: discord.Interaction) -> None:
         store = bot_of(interaction).room.store
         guild = interaction.guild
         here = None
         if guild is not None:
-            here = [s for s in await subs.for_guild(store, guild.id) if _visible(interaction, s)]
+            here = [s for s in await subs.for_guild(store, guild.id) if visible(interaction, s)]
         mine = await subs.personal(store, interaction.user.id)
         reply = subscriptions_reply(mine, here=here, channel_label=channel_label(guild))
         await interaction.response.send_message(**reply.send_kwargs())
+
+    @subscriptions.command(
+        name="preview", description="Privately, the alert the newest matching story would make"
+    )
+    @app_commands.describe(subscription="The subscription to preview (pick from the list)")
+    async def preview(
+        self, interaction: discord.Interaction, subscription: app_commands.Range[str, 1, 100]
+    ) -> None:
+        sub = await _subscription_for(interaction, subscription)
+        label = channel_label(interaction.guild)
+
+        async def build() -> Reply:
+            found = await subs.preview(bot_of(interaction).room.store, sub.id)
+            if found is None:
+                return message_reply(
+                    "Nothing to preview yet",
+                    f"No stored story matches {subscription_label(sub, label)} yet; "
+                    "the first one that arrives will be alerted.",
+                )
+            message = alert_message(found.articles, topic=found.topic, delivery=found.delivery)
+            where = "to you by DM" if sub.channel_id is None else f"in {label(sub)}"
+            return preview_reply(message, found.delivery, where=where)
+
+        await deliver(interaction, build(), ephemeral_wait=True)
+
+    @subscriptions.command(name="why", description="Why a story was (not) sent for a subscription")
+    @app_commands.describe(
+        subscription="The subscription (pick from the list)",
+        story="The story (start typing its title)",
+    )
+    async def why(
+        self,
+        interaction: discord.Interaction,
+        subscription: app_commands.Range[str, 1, 100],
+        story: app_commands.Range[str, 1, 300],
+    ) -> None:
+        sub = await _subscription_for(interaction, subscription)
+        room = bot_of(interaction).room
+
+        async def build() -> Reply:
+            # The autocomplete offers titles that `ask` ranks first: the same story.
+            audience = Audience.of_guild(interaction.guild_id)
+            answer = await room.ask(story, limit=1, audience=audience)
+            if not answer.hits:
+                return message_reply("No such story", f"No story matches “{plain(story)[:100]}”.")
+            found = await subs.why(
+                room.store,
+                sub.id,
+                answer.hits[0].article_id,
+                max_age=bot_of(interaction).settings.alert_max_age,
+            )
+            if found is None:
+                return message_reply("Gone", "That subscription or story no longer exists.")
+            return why_reply(found, label=subscription_label(sub, channel_label(interaction.guild)))
+
+        await deliver(interaction, build(), ephemeral_wait=True)
+
+    @preview.autocomplete("subscription")
+    @why.autocomplete("subscription")
+    async def subscription_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            found = await _visible_subscriptions(interaction)
+        except Exception:
+            log.exception("subscription autocomplete failed")
+            return []
+        return _choices(found, current, interaction.guild)
+
+    @why.autocomplete("story")
+    async def story_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        try:
+            found = await bot_of(interaction).room.searcher.autocomplete(
+                current, limit=25, audience=Audience.of_guild(interaction.guild_id)
+            )
+        except Exception:
+            log.exception("story autocomplete failed for %r", current[:50])
+            return []
+        return [app_commands.Choice(name=n[:100], value=v[:100]) for n, v in found[:25]]
 
 
 async def setup(bot: NewsBot) -> None:

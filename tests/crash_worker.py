@@ -14,8 +14,11 @@ Modes (each prints marker lines on stdout, flushed, so the test can pick its mom
     repeated nonce gets the same message back (Discord's ``enforce_nonce``); then
     ``accepted NONCE`` is printed and the sender waits PAUSE seconds (after the
     PAUSE_AT-th message only, when given) before it returns, so a kill can land
-    after Discord accepted and before the bot marked the rows sent. Prints
-    ``drained`` when nothing is pending.
+    after Discord accepted and before the bot marked the rows sent. A message that
+    starts a thread is a forum post, which takes no nonce: every send makes a new
+    post (its log line has ``thread``), and `find_thread` finds one in the log
+    (printing ``found NONCE``). At most 10 crossposts an hour are ``published``.
+    Prints ``drained`` when nothing is pending.
 ``newsbot API_BASE GATEWAY_URL ARG...``
     The real `newsbot` command line (`bot.cli.main(ARG...)`, e.g. ``run``) with
     discord.py pointed at a Discord stand-in; DB is ignored (use NEWSBOT_DB).
@@ -72,24 +75,53 @@ class FakeDiscord:
         self.pause = pause
         self.pause_at = pause_at
         self.accepted = 0
-        self.by_nonce: dict[str, int] = {}
+        self.by_nonce: dict[str, tuple[int, bool]] = {}
+        self.threads: dict[tuple[str, str], tuple[int, str]] = {}
+        self.published = 0
+        lines = 0
         if os.path.exists(log_path):
             with open(log_path, encoding="utf-8") as fh:
                 for line in fh:
                     msg = json.loads(line)
-                    self.by_nonce[msg["nonce"]] = msg["message_id"]
-        self.next_id = 1000 + len(self.by_nonce)
+                    lines += 1
+                    self.by_nonce[msg["nonce"]] = (msg["message_id"], msg.get("published", False))
+                    self.published += msg.get("published", False)
+                    if msg.get("thread"):
+                        key = (msg["target"], msg["thread"])
+                        self.threads[key] = (msg["message_id"], msg["nonce"])
+        self.next_id = 1000 + lines
+
+    async def find_thread(self, target: object, name: str) -> int | None:
+        found = self.threads.get((str(target), name))
+        if found is None:
+            return None
+        say(f"found {found[1]}")
+        return found[0]
+
+    async def notify(self, notice: object) -> None:
+        say("notice")
 
     async def send(
-        self, target: object, articles: Sequence[object], *, topic: str, nonce: str
+        self,
+        target: object,
+        articles: Sequence[object],
+        *,
+        topic: str,
+        nonce: str,
+        delivery: object = None,
     ) -> object:
-        from bot.core.alerts.delivery import SendResult
+        from bot.core.alerts.delivery import PLAIN_DELIVERY, SendResult
 
+        d = delivery or PLAIN_DELIVERY
         ids = tuple(a.id for a in articles)  # type: ignore[attr-defined]
-        if nonce in self.by_nonce:
+        thread = d.thread_name  # type: ignore[attr-defined]
+        if nonce in self.by_nonce and not thread:
             say(f"deduplicated {nonce}")
-            return SendResult(self.by_nonce[nonce], ids)
+            message_id, published = self.by_nonce[nonce]
+            return SendResult(message_id, ids, published=published)
         self.next_id += 1
+        published = bool(d.publish) and self.published < 10  # type: ignore[attr-defined]
+        self.published += published
         line = (
             json.dumps(
                 {
@@ -97,6 +129,8 @@ class FakeDiscord:
                     "message_id": self.next_id,
                     "target": str(target),
                     "articles": list(ids),
+                    "thread": thread,
+                    "published": published,
                 }
             )
             + "\n"
@@ -106,12 +140,16 @@ class FakeDiscord:
             os.write(fd, line.encode())  # one write: the message exists, or it does not
         finally:
             os.close(fd)
-        self.by_nonce[nonce] = self.next_id
+        self.by_nonce[nonce] = (self.next_id, published)
+        if thread:
+            self.threads[(str(target), thread)] = (self.next_id, nonce)
         self.accepted += 1
         say(f"accepted {nonce}")
         if self.pause_at in (0, self.accepted):
             await asyncio.sleep(self.pause)  # the window between "accepted" and "marked sent"
-        return SendResult(self.next_id, ids)
+        return SendResult(
+            self.next_id, ids, thread_id=self.next_id if thread else None, published=published
+        )
 
 
 async def dispatch(db: str, log_path: str, pause: float, pause_at: int) -> int:

@@ -2,7 +2,10 @@
 
 The console has one user (`CONSOLE_USER_ID`); their subscriptions are personal
 ("DM") ones, and the dispatcher's sender prints the alert embeds instead of
-posting them. The outbox ledger makes each alert print once.
+posting them (a thread, a role ping or an edit, which only channel alerts have,
+is printed as a line of text). The outbox ledger makes each alert print once.
+`/subscriptions why` and `/subscriptions preview` answer from the same core
+functions as Discord's.
 
 The commands take the session as a `Screen` (its newsroom and its two ways of
 printing), so this module does not import the session that calls it.
@@ -10,6 +13,7 @@ printing), so this module does not import the session that calls it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -19,15 +23,17 @@ from rich.text import Text
 from bot.console.options import parse_options
 from bot.console.panels import embed_panel
 from bot.core.alerts import subscriptions
-from bot.core.alerts.delivery import SendResult, Target
+from bot.core.alerts.delivery import PLAIN_DELIVERY, Delivery, FailureNotice, SendResult, Target
 from bot.core.alerts.dispatch import Dispatcher
 from bot.core.alerts.pacing import Pacer
 from bot.core.newsroom import Newsroom
 from bot.core.records import Article
 from bot.core.store import Store
+from bot.core.store.types import AlertOptions
+from bot.replies.alerts import alert_message, delivery_notes, preview_reply, why_reply
 from bot.replies.embeds import alert_batches, info_embed
 from bot.replies.reply import Reply
-from bot.replies.subscriptions import subscriptions_reply
+from bot.replies.subscriptions import subscribed_reply, subscriptions_reply
 
 CONSOLE_USER_ID = 0
 
@@ -54,18 +60,55 @@ class ConsoleSender:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self._threads: dict[tuple[str, str], int] = {}
+        # Message ids unique across sessions (milliseconds, then counted up): an edited
+        # story finds the alert it was printed in by its id.
+        self._next_id = int(time.time() * 1000)
 
     async def send(
-        self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
+        self,
+        target: Target,
+        articles: Sequence[Article],
+        *,
+        topic: str,
+        nonce: str,
+        delivery: Delivery = PLAIN_DELIVERY,
     ) -> SendResult:
-        """Print the digest's heading and its embeds; every story counts as delivered."""
+        """Print the digest's heading, how it lands (as text) and its embeds; every
+        story counts as delivered."""
         console = self.console
         plural = "story" if len(articles) == 1 else "stories"
-        console.print(Text(f"🔔 Alert: {len(articles)} new {plural} in {topic}", style="bold red"))
+        if delivery.edit_message_id is not None:
+            heading = f"✏️ Alert updated: {len(articles)} {plural} in {topic}"
+        else:
+            heading = f"🔔 Alert: {len(articles)} new {plural} in {topic}"
+        console.print(Text(heading, style="bold red"))
+        for note in delivery_notes(delivery, where="here")[1:]:
+            console.print(Text(f"  ({note})", style="dim"))
         for batch in alert_batches(list(articles), topic=topic):
             for embed in batch:
                 console.print(embed_panel(embed))
-        return SendResult(message_id=None, article_ids=tuple(a.id for a in articles if a.id))
+        message_id = delivery.edit_message_id
+        if message_id is None:
+            self._next_id += 1
+            message_id = self._next_id
+        thread_id = None
+        if delivery.thread_name:
+            thread_id = message_id
+            self._threads[(str(target), delivery.thread_name)] = thread_id
+        return SendResult(
+            message_id=message_id,
+            article_ids=tuple(a.id for a in articles if a.id),
+            thread_id=thread_id,
+        )
+
+    async def find_thread(self, target: Target, name: str) -> int | None:
+        """A thread this console printed under that name (a terminal keeps no others)."""
+        return self._threads.get((str(target), name))
+
+    async def notify(self, notice: FailureNotice) -> None:
+        """Print a failure notice."""
+        self.console.print(Text(f"⚠ {notice.text}", style="bold yellow"))
 
 
 def console_dispatcher(store: Store, console: Console) -> Dispatcher:
@@ -78,52 +121,78 @@ def console_dispatcher(store: Store, console: Console) -> Dispatcher:
     )
 
 
+SUBSCRIBE_USAGE = (
+    "Usage: /subscribe <topic> [keywords=a,b] [min_quality=N] [max_per_hour=N] "
+    "[digest=daily digest_hour=H] [on_update=edit]; or /subscribe keywords=a,b alone"
+)
+
+
+def _options(opts: dict[str, str]) -> AlertOptions:
+    """The console's `key=value` alert options; ValueError naming the bad one."""
+
+    def number(key: str) -> int | None:
+        raw = opts.get(key, "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            raise ValueError(f"{key} must be a whole number, not {raw!r}.")
+        return int(raw)
+
+    digest = opts.get("digest", "off").strip().lower() or "off"
+    on_update = opts.get("on_update", "ignore").strip().lower() or "ignore"
+    return subscriptions.check_options(
+        AlertOptions(
+            max_per_hour=number("max_per_hour"),
+            digest=digest,  # type: ignore[arg-type]
+            digest_hour=number("digest_hour") or 0,
+            on_update=on_update,  # type: ignore[arg-type]
+        ),
+        personal=True,
+    )
+
+
 async def subscribe(session: Screen, rest: str) -> None:
-    """/subscribe <topic> [keywords=a,b] [min_quality=N] for the console user."""
+    """/subscribe <topic> [options]: a topic (known or not yet), keywords, or both."""
     text, opts = parse_options(rest)
-    if not text:
-        session.hint("Usage: /subscribe <topic> [keywords=word,word] [min_quality=N]")
+    keywords = opts.get("keywords", "").replace(",", " ")
+    if not text and not keywords.strip():
+        session.hint(SUBSCRIBE_USAGE)
         return
-    topic = await session.room.searcher.resolve_topic(text)
-    if topic is None:
-        close = await session.room.searcher.topic_choices(text, limit=3)
-        session.hint(
-            f"No topic like {text!r}." + (f" Did you mean: {', '.join(close)}?" if close else "")
-        )
+    unknown = set(opts) - {
+        "keywords",
+        "min_quality",
+        "max_per_hour",
+        "digest",
+        "digest_hour",
+        "on_update",
+    }
+    if unknown:
+        session.hint(f"Unknown option {sorted(unknown)[0]}=. {SUBSCRIBE_USAGE}")
         return
+    # A topic no story has yet is followed as typed (feeds add topics every day).
+    topic = (await session.room.searcher.resolve_topic(text) or text) if text else None
     try:
         quality = float(opts.get("min_quality", "0") or 0)
     except ValueError:
         session.hint("min_quality must be a number from 0 to 100.")
         return
     try:
-        sub, how = await subscriptions.subscribe(
+        options = _options(opts)
+        done = await subscriptions.subscribe(
             session.room.store,
             topic=topic,
             user_id=CONSOLE_USER_ID,
             guild_id=None,
             channel_id=None,
-            keywords=opts.get("keywords", "").replace(",", " "),
+            keywords=keywords,
             min_quality=quality,
+            options=options,
             limits=subscriptions.Limits.from_settings(session.room.settings),
         )
-    except subscriptions.SubscriptionError as exc:
+    except (subscriptions.SubscriptionError, ValueError) as exc:
         session.hint(str(exc))
         return
-    verb = "Resumed" if how == "resumed" else "Subscribed to"
-    extra = f" ({sub.filters()})" if sub.filters() else ""
-    session.show(
-        Reply(
-            [
-                info_embed(
-                    f"{verb} {sub.topic}",
-                    [],
-                    description=f"New {sub.topic} stories will be printed here{extra}, once each "
-                    "(after /admin reload or the periodic rescan).",
-                )
-            ]
-        )
-    )
+    session.show(subscribed_reply(done, where="here (after /admin reload or the periodic rescan)"))
 
 
 async def unsubscribe(session: Screen, rest: str) -> None:
@@ -145,8 +214,73 @@ async def unsubscribe(session: Screen, rest: str) -> None:
             guild_id=None,
             may_manage_channel=lambda _s: False,
         )
-    names = ", ".join(f"#{s.id} {s.topic}" for s in match)
+    names = ", ".join(f"#{s.id} {s.label}" for s in match)
     session.show(Reply([info_embed("Unsubscribed", [], description=names)]))
+
+
+async def subscriptions_command(session: Screen, rest: str) -> None:
+    """/subscriptions [list] | preview <#id> | why <#id> <story title or #id>."""
+    verb, _, args = rest.strip().partition(" ")
+    verb = verb.lower()
+    if verb in ("", "list"):
+        await list_subscriptions(session)
+    elif verb == "preview":
+        await preview(session, args)
+    elif verb == "why":
+        await why(session, args)
+    else:
+        session.hint(
+            "Usage: /subscriptions [list] | /subscriptions preview <#id> | "
+            "/subscriptions why <#id> <story title or #id>"
+        )
+
+
+async def _own(session: Screen, raw: str) -> subscriptions.Subscription | None:
+    """The console user's subscription `#id`, or None (with a hint)."""
+    wanted = raw.strip().lstrip("#")
+    subs = await subscriptions.personal(session.room.store, CONSOLE_USER_ID)
+    found = next((s for s in subs if wanted.isdigit() and s.id == int(wanted)), None)
+    if found is None:
+        session.hint(f"No subscription #{wanted} of yours; /subscriptions lists them.")
+    return found
+
+
+async def preview(session: Screen, rest: str) -> None:
+    """/subscriptions preview <#id>: the alert the newest matching story would print."""
+    sub = await _own(session, rest)
+    if sub is None:
+        return
+    shown = await subscriptions.preview(session.room.store, sub.id)
+    if shown is None:
+        session.hint(f"No stored story matches #{sub.id} {sub.label} yet.")
+        return
+    message = alert_message(shown.articles, topic=shown.topic, delivery=shown.delivery)
+    session.show(preview_reply(message, shown.delivery, where="here"))
+
+
+async def why(session: Screen, rest: str) -> None:
+    """/subscriptions why <#id> <story title or #id>: why that story was (not) sent."""
+    first, _, story = rest.strip().partition(" ")
+    sub = await _own(session, first)
+    if sub is None:
+        return
+    story = story.strip()
+    if story.lstrip("#").isdigit():
+        article_id: int | None = int(story.lstrip("#"))
+    else:
+        # The story a title names: the best hit of it as a question.
+        hits = (await session.room.searcher.ask(story, limit=1)).hits if story else []
+        article_id = hits[0].article_id if hits else None
+    if article_id is None:
+        session.hint("Usage: /subscriptions why <#id> <story title or #id>")
+        return
+    answer = await subscriptions.why(
+        session.room.store, sub.id, article_id, max_age=session.room.settings.alert_max_age
+    )
+    if answer is None:
+        session.hint(f"No story #{article_id}.")
+        return
+    session.show(why_reply(answer, label=f"#{sub.id} {sub.label} → this console"))
 
 
 async def list_subscriptions(session: Screen) -> None:

@@ -42,11 +42,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "latest": ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
     "topics": ("/topics", "topics with story counts"),
     "subscribe": (
-        "/subscribe <topic> [keywords=a,b] [min_quality=N]",
-        "alert me when a story arrives",
+        "/subscribe <topic> [keywords=a,b] [min_quality=N] [max_per_hour=N] "
+        "[digest=daily digest_hour=H] [on_update=edit]",
+        "alert me when a story arrives (a topic, keywords, or both)",
     ),
     "unsubscribe": ("/unsubscribe <topic or id>", "stop an alert"),
-    "subscriptions": ("/subscriptions", "my alerts"),
+    "subscriptions": (
+        "/subscriptions [list] | preview <#id> | why <#id> <story>",
+        "my alerts; what one would look like; why a story was (not) sent",
+    ),
     "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
     "help": ("/help", "this list"),
 }
@@ -171,7 +175,7 @@ class ConsoleSession:
             self.hint("Usage: /admin reload | /admin stats")
 
     async def cmd_subscribe(self, rest: str) -> None:
-        """/subscribe <topic> [keywords=a,b] [min_quality=N]."""
+        """/subscribe <topic> [keywords=a,b] [min_quality=N] [alert options]."""
         await console_alerts.subscribe(self, rest)
 
     async def cmd_unsubscribe(self, rest: str) -> None:
@@ -179,8 +183,8 @@ class ConsoleSession:
         await console_alerts.unsubscribe(self, rest)
 
     async def cmd_subscriptions(self, rest: str) -> None:
-        """/subscriptions: the console user's alerts."""
-        await console_alerts.list_subscriptions(self)
+        """/subscriptions [list] | preview <#id> | why <#id> <story>."""
+        await console_alerts.subscriptions_command(self, rest)
 
     async def deliver_alerts(self) -> None:
         """Print every alert that is due (after reloads and rescans)."""

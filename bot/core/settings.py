@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal
 
 from dotenv import dotenv_values
 
@@ -100,6 +101,9 @@ class Settings:
     alert_max_age: float = 48 * 3600.0
     max_subs_per_guild: int = 25
     max_subs_per_user: int = 10
+    # Where a paused or disabled subscription is announced: the server's system
+    # channel (else its creator by DM), the creator by DM, or nowhere.
+    failure_notices: Literal["system", "creator", "off"] = "system"
     page_timeout: float = 300.0
     max_query_chars: int = 300
     log_level: str = "INFO"
@@ -130,6 +134,11 @@ class Settings:
             raise ConfigError(
                 f"NEWSBOT_LOG_LEVEL={_shown(level)}: expected DEBUG, INFO, WARNING or ERROR"
             )
+        notices = (env.get("NEWSBOT_FAILURE_NOTICES") or "").strip().lower() or cls.failure_notices
+        if notices not in ("system", "creator", "off"):
+            raise ConfigError(
+                f"NEWSBOT_FAILURE_NOTICES={_shown(notices)}: expected system, creator or off"
+            )
         db_default = _default_dir(cls.db_path.parent) / cls.db_path.name
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or cls.token,
@@ -146,6 +155,7 @@ class Settings:
             max_subs_per_user=_int(
                 env, "NEWSBOT_MAX_SUBS_PER_USER", cls.max_subs_per_user, minimum=1
             ),
+            failure_notices=notices,  # type: ignore[arg-type]
             page_timeout=_duration(env, "NEWSBOT_PAGE_TIMEOUT", cls.page_timeout),
             max_query_chars=_int(env, "NEWSBOT_MAX_QUERY_CHARS", cls.max_query_chars, minimum=20),
             log_level=level,

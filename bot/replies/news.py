@@ -12,11 +12,15 @@ HELP_LINES = (
     ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
     ("/topics", "the topics the bot knows, with story counts"),
     (
-        "/subscribe <topic> [channel] [keywords] [min_quality]",
-        "alerts when a matching story arrives",
+        "/subscribe [topic] [channel] [keywords] [min_quality] [mention] [thread] [publish] "
+        "[max_per_hour] [digest] [digest_hour] [on_update]",
+        "alerts when a matching story arrives (a topic, or keywords alone), and how they land",
     ),
     ("/unsubscribe <subscription>", "stop alerts"),
-    ("/subscriptions", "this server's alerts and yours"),
+    (
+        "/subscriptions list | preview | why",
+        "this server's alerts and yours; an alert as it would look; why a story was not sent",
+    ),
     (
         "/admin reload | stats | sync",
         "server managers: reload the stories, see stats, publish commands",

@@ -29,14 +29,18 @@ class Reply:
     buttons: list[discord.ui.Button[Any]] = field(default_factory=list)  # link buttons
     ephemeral: bool = False
     pager: NewsPager | None = None
+    content: str | None = None  # text above the embeds (an alert preview's role mention)
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send_message / followup.send (without the view)."""
-        return {
+        kwargs: dict[str, Any] = {
             "embeds": self.embeds,
             "ephemeral": self.ephemeral,
             "allowed_mentions": NO_MENTIONS,
         }
+        if self.content:
+            kwargs["content"] = self.content
+        return kwargs
 
 
 def _footer_for(answer: Answer, index: int, total: int, quality: float | None) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.core.alerts.subscriptions import Subscription
+from bot.core.alerts.subscriptions import Subscribed, Subscription
 from bot.replies.embeds import info_embed
 from bot.replies.enforce import enforce_limits
 from bot.replies.reply import Reply, message_reply
@@ -26,7 +26,7 @@ _MAX_LISTED = 24
 
 def subscription_label(sub: Subscription, channel_label: ChannelLabel) -> str:
     """'Computer Vision → #alerts · keywords: robot · paused' (autocomplete, notes)."""
-    parts = [f"{sub.topic} → {channel_label(sub)}"]
+    parts = [f"{sub.label} → {channel_label(sub)}"]
     if sub.filters():
         parts.append(sub.filters())
     if sub.status != "active":
@@ -39,10 +39,12 @@ def _since(ts: float) -> str:
 
 
 def _field(sub: Subscription, channel_label: ChannelLabel) -> tuple[str, str]:
-    name = f"{sub.topic} → {channel_label(sub)}"
+    name = f"{sub.label} → {channel_label(sub)}"
     lines = [sub.state()]
     if sub.filters():
         lines.append(sub.filters())
+    if sub.options.describe():
+        lines.append(sub.options.describe())
     lines.append(f"since {_since(sub.created_at)} · #{sub.id}")
     return name, "\n".join(lines)
 
@@ -85,15 +87,28 @@ def subscriptions_reply(
     return Reply(enforce_limits(embeds), ephemeral=True)
 
 
-def subscribed_reply(sub: Subscription, outcome: str, *, where: str) -> Reply:
-    """/subscribe done: what will be posted ``where`` ("in #alerts", "to you by DM");
-    ``outcome`` "resumed" when a paused subscription was resumed."""
-    text = f"New {sub.topic} stories will be posted {where}."
+def subscribed_reply(done: Subscribed, *, where: str) -> Reply:
+    """/subscribe done: what will be posted ``where`` ("in #alerts", "to you by DM"),
+    how (its options), and for a topic no story has yet, that alerts come when one
+    arrives (with a close existing topic to consider, never applied by itself)."""
+    sub, outcome = done.subscription, done.outcome
+    if sub.topic:
+        text = f"New {sub.topic} stories will be posted {where}."
+    else:
+        text = f"New stories naming {' or '.join(sub.keywords)} will be posted {where}."
     if sub.filters():
         text += f" Only those with {sub.filters()}."
+    if sub.options.describe():
+        text += f" How: {sub.options.describe()}."
+    if not done.known_topic:
+        text += f" No {sub.topic} stories yet; you will be alerted when one arrives."
+        if done.suggestion:
+            text += f" (Did you mean {done.suggestion}? Subscribe to that too if so.)"
     if outcome == "resumed":
         title = "Subscription resumed"
         text += " Alerts held back while it was paused are on their way."
+    elif outcome == "updated":
+        title = "Subscription updated"
     else:
         title = "Subscribed"
         if sub.channel_id is None:

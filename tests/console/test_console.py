@@ -170,7 +170,7 @@ async def test_console_subscription_prints_a_new_story_once(
 ) -> None:
     session, console = _session(room)
     await session.run_line("/subscribe computer visoin")
-    assert "Subscribed to Computer Vision" in console.export_text()
+    assert "New Computer Vision stories will be posted here" in console.export_text()
     await session.run_line("/subscribe Computer Vision")
     assert "Already subscribed" in console.export_text()
 

@@ -137,10 +137,9 @@ async def test_a_subscription_written_during_a_reload_waits_and_lands(
     _add_records(big_folder, room.settings.data_dir)
     reload = asyncio.create_task(room.reload())
     await _until_writing(room.store)
-    sub, outcome = await subs.subscribe(
-        room.store, topic="AI", user_id=7, guild_id=None, channel_id=None
-    )
-    assert outcome == "created"
+    done = await subs.subscribe(room.store, topic="AI", user_id=7, guild_id=None, channel_id=None)
+    sub = done.subscription
+    assert done.outcome == "created"
     report = await reload
     assert report.added == BIG
     assert db_query(

@@ -21,7 +21,11 @@ news, alerts, staff, readonly, locked, muted). Payloads: ``standin.slash("admin 
 
 Knobs: ``interaction_deadline`` (3 s), ``followup_ttl`` (15 min), ``shard_count``,
 ``expected_token``, ``enforce_permissions``, ``faults`` (injected errors), ``ratelimits``
-(enforced buckets; ``ratelimits.hits`` counts 429s), ``world.closed_dms``.
+(enforced buckets; ``ratelimits.hits`` counts 429s), ``world.closed_dms``, ``crosspost_clock``
+(the clock of the 10-crossposts-an-hour limit; ``crossposts`` records them per channel).
+
+Threads and forum posts live in ``world.threads_of(channel)``; ``messages[id]["mention_roles"]``,
+``["mentions"]`` and ``["mention_everyone"]`` say who a message actually pinged.
 """
 
 from . import payloads, protocol

@@ -16,13 +16,17 @@ from http import HTTPStatus
 from typing import Any
 
 from .protocol import (
+    ALREADY_CROSSPOSTED,
+    CANNOT_SEND_IN_NON_TEXT_CHANNEL,
     CANNOT_SEND_TO_USER,
     GENERAL_ERROR,
     INTERACTION_ALREADY_ACKNOWLEDGED,
+    INVALID_CHANNEL_TYPE,
     INVALID_FORM_BODY,
     INVALID_WEBHOOK_TOKEN,
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
+    THREAD_ALREADY_CREATED,
     UNKNOWN_CHANNEL,
     UNKNOWN_INTERACTION,
     UNKNOWN_MESSAGE,
@@ -46,6 +50,16 @@ KNOWN_ERRORS: dict[int, tuple[int, str]] = {
     MISSING_PERMISSIONS: (HTTPStatus.FORBIDDEN, "Missing Permissions"),
     INVALID_WEBHOOK_TOKEN: (HTTPStatus.UNAUTHORIZED, "Invalid Webhook Token"),
     INVALID_FORM_BODY: (HTTPStatus.BAD_REQUEST, "Invalid Form Body"),
+    CANNOT_SEND_IN_NON_TEXT_CHANNEL: (
+        HTTPStatus.BAD_REQUEST,
+        "Cannot send messages in a non-text channel",
+    ),
+    INVALID_CHANNEL_TYPE: (HTTPStatus.BAD_REQUEST, "Cannot execute action on this channel type"),
+    ALREADY_CROSSPOSTED: (HTTPStatus.BAD_REQUEST, "This message has already been crossposted."),
+    THREAD_ALREADY_CREATED: (
+        HTTPStatus.BAD_REQUEST,
+        "A thread has already been created for this message",
+    ),
 }
 
 # discord.py treats a 429 without a ``Via`` header as a Cloudflare ban and raises instead of

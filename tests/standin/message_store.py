@@ -31,26 +31,50 @@ class MessageStore(GatewayControl):
     """Every message the stand-in holds, created and edited the way Discord would."""
 
     def _mentions(
-        self, content: str, allowed: Mapping[str, Any] | None, guild: dict[str, Any] | None
+        self,
+        content: str,
+        allowed: Mapping[str, Any] | None,
+        guild: dict[str, Any] | None,
+        *,
+        author_id: str | None = None,
+        channel_id: str | None = None,
     ) -> tuple[bool, list[dict[str, Any]], list[str]]:
+        """Who a message pings: @everyone/@here, users, roles. What Discord records in
+        ``mention_everyone``/``mentions``/``mention_roles`` is what actually pinged."""
         # No allowed_mentions means "parse everything", exactly like Discord.
         parse = (
             set(allowed.get("parse", [])) if allowed is not None else {"users", "roles", "everyone"}
         )
         users_ok = {str(u) for u in (allowed or {}).get("users", [])}
         roles_ok = {str(r) for r in (allowed or {}).get("roles", [])}
-        everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
+        # @everyone, @here and roles that are not mentionable ping only when the author
+        # has Mention Everyone in that channel.
+        may_all = True
+        if guild is not None and author_id is not None and channel_id is not None:
+            may_all = self._may_mention_everyone(author_id, guild, channel_id)
+        everyone = (
+            may_all and "everyone" in parse and ("@everyone" in content or "@here" in content)
+        )
         mentions = []
         for uid in dict.fromkeys(re.findall(r"<@!?(\d+)>", content)):
             if ("users" in parse or uid in users_ok) and uid in self.world.users:
                 mentions.append(p.public_user(self.world.users[uid]))
         roles = []
         if guild is not None:
-            guild_roles = {r["id"] for r in guild["roles"]}
+            guild_roles = {r["id"]: r for r in guild["roles"]}
             for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)):
-                if ("roles" in parse or rid in roles_ok) and rid in guild_roles:
+                role = guild_roles.get(rid)
+                if role is None or not ("roles" in parse or rid in roles_ok):
+                    continue
+                if role.get("mentionable") or may_all:
                     roles.append(rid)
         return everyone, mentions, roles
+
+    def _may_mention_everyone(self, author_id: str, guild: dict[str, Any], channel_id: str) -> bool:
+        if self.world.find_member(author_id, guild=guild) is None:
+            return True  # a webhook or a departed member: nothing to check against
+        perms = self.world.permissions_for(author_id, guild=guild, channel=channel_id)
+        return bool(perms & p.MENTION_EVERYONE)
 
     def _attachments(
         self, body: Mapping[str, Any], files: Sequence[RecordedFile], channel_id: str
@@ -79,10 +103,15 @@ class MessageStore(GatewayControl):
         extra_flags: int,
         msg_type: int,
         interaction: DispatchedInteraction | None = None,
+        message_id: str | None = None,
     ) -> dict[str, Any]:
         guild = self.world.guild_of_channel(channel_id)
         everyone, mentions, roles = self._mentions(
-            body.get("content") or "", body.get("allowed_mentions"), guild
+            body.get("content") or "",
+            body.get("allowed_mentions"),
+            guild,
+            author_id=self.world.bot_user["id"],
+            channel_id=channel_id,
         )
         metadata = None
         webhook_id = application_id = None
@@ -107,6 +136,7 @@ class MessageStore(GatewayControl):
                 metadata["original_response_message_id"] = interaction.original_message_id
             webhook_id = application_id = self.world.application_id
         message = p.message(
+            id=message_id,
             channel_id=channel_id,
             author=self.world.bot_user,
             content=body.get("content") or "",
@@ -151,7 +181,11 @@ class MessageStore(GatewayControl):
             self.allowed_mentions[message["id"]] = copy.deepcopy(body["allowed_mentions"])
         guild = self.world.guild_of_channel(message["channel_id"])
         everyone, mentions, roles = self._mentions(
-            message["content"], self.allowed_mentions.get(message["id"]), guild
+            message["content"],
+            self.allowed_mentions.get(message["id"]),
+            guild,
+            author_id=message["author"]["id"],
+            channel_id=message["channel_id"],
         )
         message.update(mention_everyone=everyone, mentions=mentions, mention_roles=roles)
         message["edited_timestamp"] = datetime.now(tz=UTC).isoformat()
@@ -199,7 +233,9 @@ class MessageStore(GatewayControl):
         ch = self.world.channel(channel) if not isinstance(channel, Mapping) else channel
         u = self.world.user(author)
         guild = self.world.guild_of_channel(ch["id"])
-        everyone, mentions, roles = self._mentions(content, None, guild)
+        everyone, mentions, roles = self._mentions(
+            content, None, guild, author_id=u["id"], channel_id=ch["id"]
+        )
         message = p.message(
             channel_id=ch["id"],
             author=u,

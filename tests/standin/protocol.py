@@ -66,6 +66,8 @@ IS_COMPONENTS_V2 = discord.MessageFlags(components_v2=True).value
 # Flags a bot may set when creating a message; anything else is silently dropped by Discord.
 CREATABLE_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
 EDITABLE_FLAGS = SUPPRESS_EMBEDS | IS_COMPONENTS_V2
+CROSSPOSTED = discord.MessageFlags(crossposted=True).value
+HAS_THREAD = discord.MessageFlags(has_thread=True).value
 
 # ------------------------------------------------------------------------- message types
 
@@ -102,6 +104,11 @@ GUILD_TEXT = discord.ChannelType.text.value
 DM = discord.ChannelType.private.value
 GUILD_CATEGORY = discord.ChannelType.category.value
 GUILD_ANNOUNCEMENT = discord.ChannelType.news.value
+ANNOUNCEMENT_THREAD = discord.ChannelType.news_thread.value
+PUBLIC_THREAD = discord.ChannelType.public_thread.value
+PRIVATE_THREAD = discord.ChannelType.private_thread.value
+GUILD_FORUM = discord.ChannelType.forum.value
+THREAD_TYPES = frozenset({ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD})
 
 # --------------------------------------------------------------------- application flags
 
@@ -163,9 +170,16 @@ INTERACTION_ALREADY_ACKNOWLEDGED = 40060
 MISSING_ACCESS = 50001
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
 EMPTY_MESSAGE = 50006
+CANNOT_SEND_IN_NON_TEXT_CHANNEL = 50008
 CANNOT_SEND_TO_USER = 50007  # the user's DMs are closed to the bot
 MISSING_PERMISSIONS = 50013
+INVALID_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type"
 INVALID_WEBHOOK_TOKEN = 50027
 INVALID_RECIPIENTS = 50033
 INVALID_FORM_BODY = 50035
 INVALID_JSON = 50109
+ALREADY_CROSSPOSTED = 40033
+THREAD_ALREADY_CREATED = 160004
+
+# Crossposting (publishing) in an announcement channel: at most this many per channel per hour.
+CROSSPOSTS_PER_HOUR = 10

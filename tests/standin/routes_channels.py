@@ -15,12 +15,15 @@ from . import validation as v
 from .message_store import MessageStore
 from .protocol import (
     CANNOT_EDIT_OTHERS_MESSAGE,
+    CANNOT_SEND_IN_NON_TEXT_CHANNEL,
     CANNOT_SEND_TO_USER,
     DEFAULT_MESSAGE,
     DM,
+    GUILD_FORUM,
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
     REPLY,
+    THREAD_TYPES,
     UNKNOWN_CHANNEL,
     UNKNOWN_GUILD,
     UNKNOWN_MEMBER,
@@ -30,6 +33,8 @@ from .queries import Queries
 from .recorded import RecordedRequest
 from .rest import RestCore
 from .rest_types import SNOW, ApiError, RestResponse
+
+SEND_MESSAGES_IN_THREADS = discord.Permissions(send_messages_in_threads=True).value
 
 
 class ChannelRoutes(RestCore, MessageStore, Queries):
@@ -91,7 +96,10 @@ class ChannelRoutes(RestCore, MessageStore, Queries):
         ch = self._channel(channel_id)
         if ch["type"] == DM and ch["recipients"][0]["id"] in self.world.closed_dms:
             raise ApiError.code(CANNOT_SEND_TO_USER)
-        perms = self._check_bot_can(ch, p.SEND_MESSAGES | (p.ATTACH_FILES if req.files else 0))
+        if ch["type"] == GUILD_FORUM:  # a forum takes posts (POST /channels/{id}/threads)
+            raise ApiError.code(CANNOT_SEND_IN_NON_TEXT_CHANNEL)
+        send = SEND_MESSAGES_IN_THREADS if ch["type"] in THREAD_TYPES else p.SEND_MESSAGES
+        perms = self._check_bot_can(ch, send | (p.ATTACH_FILES if req.files else 0))
         body = dict(req.json or {})
         errors = v.validate_message(body)
         if errors:

@@ -6,8 +6,8 @@ interactions.py, webhook/async_.py) plus Discord's documented behaviour. Listens
 `StandIn` is composed of one mixin per area, each in its own module: ``state`` (knobs and
 what it holds), ``queries`` (waiting and message views), ``builders`` (interaction payloads),
 ``gateway_control`` (the websocket), ``message_store`` (messages and their events), ``rest``
-(the REST core) and the route tables ``routes_app``, ``routes_interactions`` and
-``routes_channels``.
+(the REST core) and the route tables ``routes_app``, ``routes_interactions``,
+``routes_channels`` and ``routes_threads`` (threads, forum posts, crossposts).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from .protocol import CLOSE_GOING_AWAY
 from .queries import Queries
 from .rest_types import API_PREFIX
 from .routes_app import AppRoutes
-from .routes_channels import ChannelRoutes
 from .routes_interactions import InteractionRoutes
+from .routes_threads import ThreadRoutes
 
 
-class StandIn(AppRoutes, InteractionRoutes, ChannelRoutes, InteractionBuilders, Queries):
+class StandIn(AppRoutes, InteractionRoutes, ThreadRoutes, InteractionBuilders, Queries):
     """The fake Discord. Create, ``await start()``, point discord.py at it, ``await stop()``.
 
     The ``standin`` pytest fixture (tests/conftest.py) does all of that. Knobs are the
@@ -43,6 +43,7 @@ class StandIn(AppRoutes, InteractionRoutes, ChannelRoutes, InteractionBuilders, 
         self._install_app_routes()
         self._install_interaction_routes()
         self._install_channel_routes()
+        self._install_thread_routes()
 
     @property
     def base_url(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -59,6 +61,9 @@ class StandInState:
         self.messages: dict[str, dict[str, Any]] = {}  # every message ever created, by id
         self.deleted_messages: set[str] = set()
         self.allowed_mentions: dict[str, Any] = {}  # message id -> allowed_mentions sent
+        # Crossposts per announcement channel id: (crosspost_clock() time, message id).
+        self.crossposts: dict[str, list[tuple[float, str]]] = {}
+        self.crosspost_clock: Callable[[], float] = time.time  # tests move the hour on
         self._nonces: dict[tuple[str, str, str], tuple[str, float]] = {}
         self.global_commands: dict[str, dict[str, Any]] = {}  # by command id
         self.guild_commands: dict[str, dict[str, dict[str, Any]]] = {}  # guild id -> id -> cmd

@@ -14,6 +14,8 @@ from typing import Any
 import discord
 
 from . import payloads as p
+from . import thread_payloads as tp
+from .protocol import GUILD_ANNOUNCEMENT, GUILD_FORUM, THREAD_TYPES
 
 Ref = str | int | Mapping[str, Any]
 
@@ -110,6 +112,36 @@ class World:
         g["channels"].append(new)
         return new
 
+    def add_forum_channel(
+        self,
+        guild: Ref,
+        name: str,
+        *,
+        tags: Iterable[str] = (),
+        overwrites: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """A forum channel (type 15) whose ``available_tags`` have these names."""
+        new = self.add_text_channel(guild, name, overwrites=overwrites, type=GUILD_FORUM)
+        new.update(tp.forum_fields(tags))
+        return new
+
+    def set_system_channel(self, guild: Ref, channel: Ref | None) -> None:
+        """Where Discord posts the server's system messages (None: the server has none)."""
+        g = self.guild(guild)
+        g["system_channel_id"] = self.channel(channel, guild=g)["id"] if channel else None
+
+    def add_thread(self, thread: dict[str, Any]) -> dict[str, Any]:
+        """Put a thread (``payloads.thread``) into its guild's active threads."""
+        g = self.guild(thread["guild_id"])
+        g["threads"].append(thread)
+        return thread
+
+    def threads_of(self, parent: Ref) -> list[dict[str, Any]]:
+        """The threads (and forum posts) of a channel, oldest first."""
+        ch = self.channel(parent)
+        g = self.guild_of_channel(ch["id"])
+        return [t for t in (g or {}).get("threads", []) if t["parent_id"] == ch["id"]]
+
     def open_dm(self, user: Ref) -> dict[str, Any]:
         u = self.user(user)
         if u["id"] not in self.dm_channels:
@@ -153,6 +185,9 @@ class World:
             for candidate in g["channels"]:
                 if candidate["id"] == wanted or candidate["name"] == ref:
                     return candidate
+            for candidate in g.get("threads", []):
+                if candidate["id"] == wanted:
+                    return candidate
         if guild is None:
             for dm in self.dm_channels.values():
                 if dm["id"] == wanted:
@@ -161,7 +196,7 @@ class World:
 
     def guild_of_channel(self, channel_id: str | int) -> dict[str, Any] | None:
         for g in self.guilds.values():
-            if any(c["id"] == str(channel_id) for c in g["channels"]):
+            if any(c["id"] == str(channel_id) for c in [*g["channels"], *g.get("threads", [])]):
                 return g
         return None
 
@@ -213,6 +248,8 @@ class World:
         if channel is None:
             return perms
         ch = self.channel(channel, guild=g)
+        if ch["type"] in THREAD_TYPES:  # a thread has its parent's overwrites
+            ch = self.channel(ch["parent_id"], guild=g)
         overwrites = {o["id"]: o for o in ch.get("permission_overwrites", [])}
         everyone = overwrites.get(g["id"])
         if everyone:
@@ -253,9 +290,11 @@ def default_world() -> World:
     """One guild "Newsroom" with a few channels, roles and members tests can rely on.
 
     Users: owner (guild owner), alice (plain member), mod (Moderator), admin (Admin role).
-    Channels: general, news, alerts, staff (hidden from @everyone, visible to mods/admins),
-    readonly (@everyone may not send; the bot's role may), locked (the bot cannot see it),
-    muted (the bot can see but not send).
+    Channels: general (the system channel), news, alerts, staff (hidden from @everyone,
+    visible to mods/admins), readonly (@everyone may not send; the bot's role may), locked
+    (the bot cannot see it), muted (the bot can see but not send), announcements (an
+    announcement channel), discussions (a forum with tags Computer Vision, AI, Robotics).
+    Roles besides Moderator and Admin: "Vision fans" (mentionable), "Quiet role" (not).
     """
     w = World()
     for name in ("owner", "alice", "mod", "admin"):
@@ -292,4 +331,9 @@ def default_world() -> World:
     )
     w.add_text_channel(g, "locked", overwrites=[p.overwrite(bot_role, deny=p.VIEW_CHANNEL)])
     w.add_text_channel(g, "muted", overwrites=[p.overwrite(bot_role, deny=p.SEND_MESSAGES)])
+    w.add_text_channel(g, "announcements", type=GUILD_ANNOUNCEMENT)
+    w.add_forum_channel(g, "discussions", tags=["Computer Vision", "AI", "Robotics"])
+    w.add_role(g, "Vision fans", mentionable=True)
+    w.add_role(g, "Quiet role")  # not mentionable: only Mention Everyone could ping it
+    w.set_system_channel(g, "general")
     return w

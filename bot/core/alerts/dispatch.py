@@ -7,18 +7,28 @@ message or raises a `DeliveryError` of a known kind.
 Per target (a channel, or a user's DMs) one worker drains the queue in
 publication order, one digest message at a time:
 
-1. pick the next batch: a batch already claimed (a retry — same rows, same
-   nonce) or up to `max_batch` of the oldest unclaimed stories;
-2. commit the claim (`StoreTransaction.claim`), wait for the pacer, send;
+1. pick the next batch (`batching.next_batch`): a batch already claimed (a
+   retry — same rows, same nonce) or the next message of the lane due first;
+   a subscription over its max_per_hour has its rows folded into a digest
+   sent when the cap allows, never dropped;
+2. decide how it lands (`landing.delivery_for`): book a crosspost against the
+   channel's hourly budget and record the thread it starts, both in the claim's
+   transaction, before the call; commit the claim, wait for the pacer, send
+   (a retry whose thread was recorded asks the sender to look for the thread
+   first: threads take no nonce);
 3. mark the stories that made it sent and unclaim the rest (they lead the
    next message), in one transaction.
+
+Edited stories of on_update 'edit' subscriptions are edited in place
+(`deliver_edits`), never posted again.
 
 Failures (see `_on_failure`): rate limited → wait `retry_after`, same claim;
 server error/timeout → back off (same claim: the message may exist), after
 `max_attempts` park until the next cycle, never dropped; forbidden → pause the
-target's subscriptions; unknown channel → disable them; DMs closed → pause;
-bad request → split the digest into single alerts, and a single alert that is
-still refused is marked failed while the others go on.
+target's subscriptions; unknown channel → disable them; DMs closed → pause
+(each such change sends one `FailureNotice`: never one per retry); bad request
+→ split the digest into single alerts, and a single alert that is still refused
+is marked failed while the others go on.
 """
 
 from __future__ import annotations
@@ -27,87 +37,39 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from bot.core.alerts.delivery import DeliveryError, Sender, Target
-from bot.core.alerts.matching import nonce_for
+from bot.core.alerts.batching import MAX_BATCH, Batch, lane_of, next_batch
+from bot.core.alerts.delivery import Delivery, DeliveryError, Sender, Target
+from bot.core.alerts.edits import deliver_edits
+from bot.core.alerts.landing import CROSSPOST_LIMIT, CROSSPOST_WINDOW, HOUR, delivery_for
+from bot.core.alerts.matching import nonce_for, text_hash
+from bot.core.alerts.notices import NoticeMode, failure_notice, status_for
 from bot.core.alerts.pacing import Pacer
+from bot.core.records import Article
+from bot.core.settings import Settings
 from bot.core.store import Store, StoreTransaction, StoreUnavailable
-from bot.core.store.types import PendingAlert
+from bot.core.store.types import PendingAlert, Subscription
+
+__all__ = ["MAX_BATCH", "Batch", "DispatchStats", "Dispatcher", "NoticeMode", "next_batch"]
 
 log = logging.getLogger(__name__)
-
-MAX_BATCH = 10  # Discord's embeds per message
 
 
 # -- the dispatcher -----------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Batch:
-    """One message's outbox rows for one target, and its nonce (`claimed`: a retry, sent as is)."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One message ready to go: its batch, stories and Delivery; `booked`: a crosspost
+    was booked for it; `look_for_thread`: an earlier attempt may have made its thread."""
 
-    rows: list[PendingAlert]
-    nonce: str
-    claimed: bool
-
-    @property
-    def row_ids(self) -> list[int]:
-        """The ids of its outbox rows."""
-        return [r.row_id for r in self.rows]
-
-    @property
-    def article_ids(self) -> list[int]:
-        """Distinct stories, oldest first (two subscriptions of one channel share a story)."""
-        ordered = sorted(self.rows, key=_story_order)
-        return list(dict.fromkeys(r.article_id for r in ordered))
-
-    @property
-    def topic(self) -> str:
-        """The digest's label: its topics, in the order of their first story."""
-        ordered = sorted(self.rows, key=lambda r: (*_story_order(r)[:2], r.topic))
-        return " · ".join(dict.fromkeys(r.topic for r in ordered))
-
-    @property
-    def due_at(self) -> float:
-        """The next due time of this batch: the latest of its rows' `next_attempt_at`."""
-        return max(r.next_attempt_at for r in self.rows)
-
-    @property
-    def attempts(self) -> int:
-        """Delivery attempts so far: the most any of its rows has had."""
-        return max(r.attempts for r in self.rows)
-
-
-def _story_order(r: PendingAlert) -> tuple[float, int, int]:
-    return (r.published_ts if r.published_ts is not None else 0.0, r.article_id, r.row_id)
-
-
-def next_batch(rows: Sequence[PendingAlert], max_batch: int = MAX_BATCH) -> Batch | None:
-    """The next message for one target.
-
-    A claimed batch goes first and exactly as claimed (it may already exist on
-    Discord's side). Otherwise the oldest `max_batch` distinct stories, with
-    every row that carries one of them.
-    """
-    claimed: dict[str, list[PendingAlert]] = {}
-    free: list[PendingAlert] = []
-    for r in rows:
-        if r.batch:
-            claimed.setdefault(r.batch, []).append(r)
-        else:
-            free.append(r)
-    if claimed:
-        nonce, group = min(claimed.items(), key=lambda kv: min(_story_order(r) for r in kv[1]))
-        return Batch(group, nonce, claimed=True)
-    if not free:
-        return None
-    free.sort(key=_story_order)
-    chosen = list(dict.fromkeys(r.article_id for r in free))[:max_batch]
-    picked = [r for r in free if r.article_id in set(chosen)]
-    return Batch(picked, nonce_for(r.row_id for r in picked), claimed=False)
+    batch: Batch
+    articles: list[Article]
+    delivery: Delivery
+    booked: bool
+    look_for_thread: bool
 
 
 @dataclass(slots=True)
@@ -117,13 +79,10 @@ class DispatchStats:
     messages: int = 0
     alerts_sent: int = 0
     failed: int = 0
+    folded: int = 0
+    edits: int = 0
+    notices: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-
-
-PAUSE_REASONS = {
-    50001: "I can't see that channel (Missing Access)",
-    50013: "I lack permission to post there (Send Messages and Embed Links)",
-}
 
 
 class Dispatcher:
@@ -144,6 +103,7 @@ class Dispatcher:
         park: float = 300.0,
         idle: float = 60.0,
         grace: float = 5.0,
+        notices: NoticeMode = Settings.failure_notices,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -156,6 +116,7 @@ class Dispatcher:
         self.park = park  # "the next cycle": how long a row rests after max_attempts
         self.idle = idle  # re-check even without a wake, in case one was missed
         self.grace = grace  # how long stop() lets messages in flight finish
+        self.notices: NoticeMode = notices  # where failure notices go (NEWSBOT_FAILURE_NOTICES)
         self.clock = clock
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
@@ -223,6 +184,7 @@ class Dispatcher:
 
     async def _schedule(self) -> float | None:
         """Start a worker for each target with due rows; seconds until the next due one."""
+        await self.deliver_edits()
         now = self.clock()
         targets = await self.store.pending_targets()
         soonest: float | None = None
@@ -265,6 +227,7 @@ class Dispatcher:
 
     async def run_once(self) -> None:
         """Deliver everything that is due now, and return (waits only for pacing)."""
+        await self.deliver_edits()
         now = self.clock()
         targets = await self.store.pending_targets()
         due = [t for t, at in targets.items() if at <= now]
@@ -290,17 +253,81 @@ class Dispatcher:
             async with self.store.transaction() as tx:
                 rows = await tx.pending_for(target)
                 rows = await self._skip_already_delivered(tx, target, rows)
-                batch = next_batch(rows, self.max_batch)
+                now = self.clock()
+                batch = next_batch(rows, self.max_batch, now=now)
                 if batch is None:
                     return None
-                if batch.due_at > self.clock():
+                if batch.due_at > now:
                     return batch.due_at
+                if not batch.claimed and await self._over_cap(tx, batch, rows, now):
+                    continue
+                plan = await self._plan(tx, where, batch, now)
+                if plan is None:
+                    # Its stories were deleted meanwhile (their rows go with them): look
+                    # again shortly rather than spin on a read that lags.
+                    return now + 1.0
                 if not batch.claimed:
                     await tx.claim(batch.row_ids, batch.nonce)
             # After a failure the next turn finds the batch deferred (→ its due
             # time), its subscriptions paused (→ nothing left) or split.
-            await self._send(where, batch)
+            await self._send(where, plan)
         return None
+
+    async def _over_cap(
+        self, tx: StoreTransaction, batch: Batch, rows: list[PendingAlert], now: float
+    ) -> bool:
+        """A subscription at its max_per_hour: fold the lane's rows until the cap allows
+        a message again (they then go out as one digest). True when it folded."""
+        lane = batch.lane
+        cap = batch.options.max_per_hour
+        if not cap or lane.kind not in ("own", "folded"):
+            return False
+        sent = await tx.sent_messages_since(lane.subscription_id, now - HOUR)
+        if len(sent) < cap:
+            return False
+        until = sent[-cap] + HOUR
+        held = [r.row_id for r in rows if not r.batch and lane_of(r) == lane]
+        await tx.fold(held, until=until)
+        if lane.kind == "own":
+            self.stats.folded += len(held)
+        log.info(
+            "alerts of subscription #%d at %d/h: %d held", lane.subscription_id, cap, len(held)
+        )
+        return True
+
+    async def _plan(
+        self, tx: StoreTransaction, target: Target, batch: Batch, now: float
+    ) -> Plan | None:
+        """How the batch lands. The crosspost booking and the thread's name are written
+        in the claim's transaction, before the call; a retry finds them again."""
+        articles = await self.store.get_articles(batch.article_ids)
+        if not articles:
+            return None
+        channel = target.kind == "channel"
+        booked = False
+        if channel and batch.options.publish:
+            booked = await tx.book_crosspost(
+                target.id, batch.nonce, now=now, limit=CROSSPOST_LIMIT, window=CROSSPOST_WINDOW
+            )
+        delivery = delivery_for(
+            batch.options,
+            articles,
+            topic=batch.topic,
+            topic_names=[t for a in articles for t in a.topics],
+            channel=channel,
+            digest_at=batch.digest_at,
+            publish=booked,
+        )
+        look = False
+        if delivery.thread_name:
+            recorded = await tx.thread_intent(batch.nonce)
+            if recorded is not None:
+                delivery, look = replace(delivery, thread_name=recorded), True
+            else:
+                await tx.record_thread_intent(
+                    batch.nonce, str(target), delivery.thread_name, now=now
+                )
+        return Plan(batch, articles, delivery, booked, look)
 
     async def _skip_already_delivered(
         self, tx: StoreTransaction, target: str, rows: list[PendingAlert]
@@ -316,14 +343,21 @@ class Dispatcher:
         skipped = {r.row_id for r in skip}
         return [r for r in rows if r.row_id not in skipped]
 
-    async def _send(self, target: Target, batch: Batch) -> None:
+    async def _send(self, target: Target, plan: Plan) -> None:
         """One message, and its outcome written to the outbox."""
-        articles = await self.store.get_articles(batch.article_ids)
-        if not articles:  # the stories were deleted meanwhile (their rows with them)
-            return
+        batch, articles = plan.batch, plan.articles
         await self.pacer.acquire(str(target), cost=2 if target.kind == "user" else 1)
         try:
-            result = await self.sender.send(target, articles, topic=batch.topic, nonce=batch.nonce)
+            if plan.look_for_thread and plan.delivery.thread_name:
+                found = await self.sender.find_thread(target, plan.delivery.thread_name)
+                if found is not None:
+                    # The thread exists, so its message does too (a thread started from
+                    # a message, and a forum post, have that message's id).
+                    await self._mark_sent(batch, articles, found, list(batch.article_ids))
+                    return
+            result = await self.sender.send(
+                target, articles, topic=batch.topic, nonce=batch.nonce, delivery=plan.delivery
+            )
         except DeliveryError as exc:
             self.stats.errors[exc.kind] = self.stats.errors.get(exc.kind, 0) + 1
             await self._on_failure(target, batch, exc)
@@ -336,22 +370,43 @@ class Dispatcher:
             err = DeliveryError("server_error", f"unexpected {type(exc).__name__}: {exc}")
             await self._on_failure(target, batch, err)
             return
-        delivered = set(result.article_ids)
-        sent = [r.row_id for r in batch.rows if r.article_id in delivered]
-        rest = [r.row_id for r in batch.rows if r.article_id not in delivered]
+        if plan.booked and not result.published:
+            # Not an announcement channel after all, or Discord refused the crosspost.
+            async with self.store.transaction() as tx:
+                await tx.unbook_crosspost(batch.nonce)
+        await self._mark_sent(batch, articles, result.message_id, list(result.article_ids))
+
+    async def _mark_sent(
+        self, batch: Batch, articles: list[Article], message_id: int | None, delivered: list[int]
+    ) -> None:
+        held = set(delivered)
+        sent = [r.row_id for r in batch.rows if r.article_id in held]
+        rest = [r.row_id for r in batch.rows if r.article_id not in held]
         if not sent:
             # Accepted but empty: retrying the same would loop for ever.
             async with self.store.transaction() as tx:
                 await tx.mark_failed(rest, error="the sender accepted none of it")
             self.stats.failed += len(rest)
             return
+        hashes = {a.id: text_hash(a.title, a.excerpt) for a in articles if a.id in held}
         # Sent and unclaimed in one transaction: the rest leads the next message.
         async with self.store.transaction() as tx:
-            await tx.mark_sent(sent, message_id=result.message_id, now=self.clock())
+            await tx.mark_sent(sent, message_id=message_id, now=self.clock(), text_hashes=hashes)
             if rest:
                 await tx.release(rest)
         self.stats.messages += 1
         self.stats.alerts_sent += len(sent)
+
+    async def deliver_edits(self) -> int:
+        """Edit the alert messages of stories that changed (`edits.deliver_edits`)."""
+        try:
+            done = await deliver_edits(self.store, self.sender, self.pacer)
+        except StoreUnavailable as exc:
+            # A long load holds the store: the edits wait for the next cycle.
+            log.warning("alert edits: store busy (%s)", exc)
+            return 0
+        self.stats.edits += done
+        return done
 
     def _backoff(self, attempts: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1))
@@ -385,12 +440,16 @@ class Dispatcher:
                 await tx.defer(batch.row_ids, until=until, attempts=attempts, error=what)
             return
         if exc.kind in ("forbidden", "unknown_target", "dm_closed"):
-            status, reason = self._status_for(target, exc)
+            status, reason = status_for(target, exc)
             async with self.store.transaction() as tx:
-                n = await tx.set_target_status(key, status, reason)
+                changed = await tx.change_target_status(key, status, reason)
                 # Never created (4xx): the rows may be regrouped when it resumes.
                 await tx.release(batch.row_ids, error=what)
-            log.warning("alerts to %s: %s; %d subscription(s) %s", key, exc.message, n, status)
+                await tx.unbook_crosspost(batch.nonce)  # refused: nothing was published
+            log.warning(
+                "alerts to %s: %s; %d subscription(s) %s", key, exc.message, len(changed), status
+            )
+            await self._send_notice(target, changed)
             return
         # bad_request: something in this payload; find the one alert that causes it.
         stories = batch.article_ids
@@ -400,6 +459,7 @@ class Dispatcher:
                 by_story.setdefault(r.article_id, []).append(r.row_id)
             # Each story its own claim, and so its own message and nonce.
             async with self.store.transaction() as tx:
+                await tx.unbook_crosspost(batch.nonce)
                 for a in stories:
                     await tx.claim(by_story[a], nonce_for(by_story[a]))
             log.warning(
@@ -411,17 +471,23 @@ class Dispatcher:
             return
         async with self.store.transaction() as tx:
             await tx.mark_failed(batch.row_ids, error=what)
+            await tx.unbook_crosspost(batch.nonce)
         self.stats.failed += len(batch.row_ids)
         log.warning("alert to %s refused by Discord (%s); marked failed", key, exc.message)
 
-    @staticmethod
-    def _status_for(
-        target: Target, exc: DeliveryError
-    ) -> tuple[Literal["paused", "disabled"], str]:
-        if exc.kind == "unknown_target":
-            what = "channel" if target.kind == "channel" else "user"
-            return "disabled", f"the {what} no longer exists (Discord error {exc.code or 404})"
-        if exc.kind == "dm_closed":
-            return "paused", "your DMs are closed to me; allow DMs, then /subscribe again to resume"
-        why = PAUSE_REASONS.get(exc.code or 0, f"Discord refused: {exc.message}")
-        return "paused", f"{why}; fix it, then /subscribe again to resume"
+    async def _send_notice(self, target: Target, changed: list[Subscription]) -> None:
+        """One notice per state change (see `notices.failure_notice`)."""
+        notice = failure_notice(target, changed, self.notices)
+        if notice is None:
+            return
+        try:
+            await self.sender.notify(notice)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception:
+            # Never retried: a notice that fails must not become a loop of notices.
+            log.exception(
+                "failure notice for subscription #%d not delivered", notice.subscription_id
+            )
+            return
+        self.stats.notices += 1

@@ -23,6 +23,9 @@ import re
 import time
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
 
 from bot.core.settings import Settings
 from bot.core.store import StoreTransaction
@@ -34,16 +37,21 @@ __all__ = [
     "FUTURE_SLACK",
     "PREFIX_MIN",
     "PendingAlert",
+    "Reason",
+    "ReasonCode",
     "StoryFacts",
     "SubscriptionRule",
     "TextWords",
+    "explain",
     "keyword_list",
     "keywords_match",
     "match_articles",
     "match_hook",
     "matches",
     "nonce_for",
+    "request_edits",
     "story_text",
+    "text_hash",
 ]
 
 DEFAULT_MAX_AGE = Settings.alert_max_age  # how old a story may be and still alert
@@ -100,6 +108,81 @@ def keywords_match(keywords: Iterable[str], text: TextWords) -> bool:
     return any(text.has(k) for k in keywords)
 
 
+ReasonCode = Literal[
+    "topic",
+    "visibility",
+    "before_subscription",
+    "no_date",
+    "too_old",
+    "future",
+    "quality",
+    "keywords",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a story does not alert a subscription: the first rule that stopped it."""
+
+    code: ReasonCode
+    text: str
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def explain(
+    rule: SubscriptionRule,
+    story: StoryFacts,
+    *,
+    now: float,
+    max_age: float,
+    text: TextWords | None = None,
+) -> Reason | None:
+    """The first rule that keeps this story from alerting this subscription, or None
+    when it alerts. The one place the rules are written: `matches` and "why" both
+    ask it (and the store's `match_plain_subscriptions` mirrors it in SQL).
+
+    `text` (`story_text(story)`) may be passed in so that matching one story
+    against many rules splits its text once.
+    """
+    if rule.topic_key and rule.topic_key not in story.topic_keys:
+        return Reason("topic", "the story does not carry the subscription's topic")
+    # From feeds of other servers only: never shown to this one.
+    if not Audience.of_guild(rule.guild_id).sees(story.visible_to):
+        return Reason("visibility", "the story came only from another server's feeds")
+    # Stored before the subscription existed: the subscriber did not ask for the past.
+    if story.first_stored_at < rule.created_at:
+        return Reason(
+            "before_subscription",
+            f"the story was stored ({_when(story.first_stored_at)}) before the subscription "
+            f"existed ({_when(rule.created_at)})",
+        )
+    # Unknown or old publication time: an archive import must not flood a channel.
+    if story.published_ts is None:
+        return Reason("no_date", "the story has no publication date")
+    if story.published_ts < now - max_age:
+        return Reason(
+            "too_old",
+            f"published {_when(story.published_ts)}, more than {max_age / 3600:g} h before "
+            f"it was stored (the alert age limit)",
+        )
+    if story.published_ts > now + FUTURE_SLACK:
+        return Reason("future", f"its publication date ({_when(story.published_ts)}) is ahead")
+    if rule.min_quality > 0 and (story.quality is None or story.quality < rule.min_quality):
+        q = "no quality score" if story.quality is None else f"quality {story.quality:g}"
+        return Reason("quality", f"{q}, below the minimum of {rule.min_quality:g}")
+    if rule.keywords:
+        if text is None:
+            text = story_text(story)
+        if not keywords_match(rule.keywords, text):
+            return Reason(
+                "keywords", "neither its title nor its excerpt names " + " or ".join(rule.keywords)
+            )
+    return None
+
+
 def matches(
     rule: SubscriptionRule,
     story: StoryFacts,
@@ -108,32 +191,13 @@ def matches(
     max_age: float,
     text: TextWords | None = None,
 ) -> bool:
-    """Does this new story alert this subscription?
+    """Does this new story alert this subscription? (`explain` finds no reason not to.)"""
+    return explain(rule, story, now=now, max_age=max_age, text=text) is None
 
-    `text` (`story_text(story)`) may be passed in so that matching one story
-    against many rules splits its text once.
-    """
-    if rule.topic_key not in story.topic_keys:
-        return False
-    # From feeds of other servers only: never shown to this one.
-    if not Audience.of_guild(rule.guild_id).sees(story.visible_to):
-        return False
-    # Stored before the subscription existed: the subscriber did not ask for the past.
-    if story.first_stored_at < rule.created_at:
-        return False
-    # Unknown or old publication time: an archive import must not flood a channel.
-    if story.published_ts is None or story.published_ts < now - max_age:
-        return False
-    if story.published_ts > now + FUTURE_SLACK:
-        return False
-    if rule.min_quality > 0 and (story.quality is None or story.quality < rule.min_quality):
-        return False
-    if rule.keywords:
-        if text is None:
-            text = story_text(story)
-        if not keywords_match(rule.keywords, text):
-            return False
-    return True
+
+def text_hash(title: str, excerpt: str) -> str:
+    """What an alert showed of a story, as a short hash: a change means the story was edited."""
+    return hashlib.blake2b(f"{title}\n{excerpt}".encode(), digest_size=8).hexdigest()
 
 
 def story_text(story: StoryFacts) -> TextWords:
@@ -152,8 +216,8 @@ async def match_articles(
 
     Subscriptions without keywords are matched by the store in one statement
     (`match_plain_subscriptions`: a load can owe tens of thousands of rows);
-    those with keywords by `matches` here. tests/core/alerts/test_alerts.py
-    checks that both agree.
+    those with keywords (keyword-only ones among them) by `matches` here.
+    tests/core/alerts/test_alerts.py checks that both agree.
     """
     if not article_ids:
         return 0
@@ -165,12 +229,15 @@ async def match_articles(
     rules = await tx.active_rules(with_keywords=True)
     if rules:
         pairs: list[tuple[int, int]] = []
-        for story in await tx.story_facts(article_ids, since_ts=oldest, topic_keys=rules):
+        # Keyword-only rules (key '') apply to a story of any topic.
+        any_topic = rules.get("", [])
+        keys = None if any_topic else rules
+        for story in await tx.story_facts(article_ids, since_ts=oldest, topic_keys=keys):
             text = story_text(story)
-            for key in story.topic_keys:
-                for rule in rules.get(key, ()):
-                    if matches(rule, story, now=now, max_age=max_age, text=text):
-                        pairs.append((rule.id, story.id))
+            candidates = [r for k in story.topic_keys for r in rules.get(k, ())] + any_topic
+            for rule in candidates:
+                if matches(rule, story, now=now, max_age=max_age, text=text):
+                    pairs.append((rule.id, story.id))
         written += await tx.add_outbox_rows(pairs, now=now)
     return written
 
@@ -181,9 +248,21 @@ def match_hook(
     """An `on_stored` hook for `loader.load_paths` that fills the outbox."""
 
     async def hook(tx: StoreTransaction, added: list[int], updated: list[int]) -> int:
-        return await match_articles(tx, [*added, *updated], max_age=max_age, now=clock())
+        written = await match_articles(tx, [*added, *updated], max_age=max_age, now=clock())
+        await request_edits(tx, updated)
+        return written
 
     return hook
+
+
+async def request_edits(tx: StoreTransaction, updated: Sequence[int]) -> int:
+    """Rewritten stories: mark the sent alerts of on_update 'edit' subscriptions whose
+    message showed another title or excerpt (the dispatcher edits them). Returns how
+    many rows were marked; alerts of other subscriptions are left alone."""
+    if not updated:
+        return 0
+    facts = await tx.story_facts(updated, since_ts=None)
+    return await tx.request_edits({f.id: text_hash(f.title, f.excerpt) for f in facts})
 
 
 # -- the outbox ledger -----------------------------------------------------------

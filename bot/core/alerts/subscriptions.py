@@ -1,5 +1,10 @@
 """Subscriptions as data: create (with limits and duplicates), list, remove, pause/resume.
 
+A subscription follows a topic (one the store may not know yet: feeds add topics
+every day), or only keywords (no topic: any story whose title or excerpt names
+one of them); `AlertOptions` say how its alerts land. Subscribing again with the
+same filters and other options updates the options.
+
 Front ends (the Discord cog, the console) decide *who may* do what, because
 only they know the invoker's permissions; this module enforces the rules that
 hold everywhere: one subscription per (target, topic, keywords, quality),
@@ -19,34 +24,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from rapidfuzz import fuzz, process, utils
+
+from bot.core.alerts.explain import Preview, WhyAnswer, preview, why
 from bot.core.alerts.matching import keyword_list
 from bot.core.settings import Settings
 from bot.core.store import Store, StoreTransaction
-from bot.core.store.types import Subscription
+from bot.core.store.types import AlertOptions, Subscription
 from bot.core.store.types import SubscriptionStatus as Status
 
 __all__ = [
     "MAX_KEYWORDS",
+    "AlertOptions",
     "AlreadySubscribed",
     "LimitReached",
     "Limits",
     "NotAllowed",
+    "Preview",
     "Status",
+    "Subscribed",
     "Subscription",
     "SubscriptionError",
     "UnknownSubscription",
+    "WhyAnswer",
+    "check_options",
     "for_guild",
     "get",
     "may_remove",
     "normalize_keywords",
     "personal",
+    "preview",
     "removable",
     "remove",
     "set_status",
     "subscribe",
     "target_for",
+    "why",
 ]
 MAX_KEYWORDS = 10
+MAX_PER_HOUR = 60  # a cap above this is no cap: Discord's own limits come first
+Outcome = Literal["created", "resumed", "updated"]
 
 
 class SubscriptionError(Exception):
@@ -93,6 +110,53 @@ class Limits:
         return cls(per_guild=settings.max_subs_per_guild, per_user=settings.max_subs_per_user)
 
 
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """What `subscribe` did: the subscription, `outcome` ('created', 'resumed' from
+    paused/disabled, 'updated': same filters, new options), whether its topic has
+    stories yet (`known_topic`; always True for keyword-only), and a close existing
+    topic to suggest when it has none (`suggestion`, never applied by itself)."""
+
+    subscription: Subscription
+    outcome: Outcome
+    known_topic: bool = True
+    suggestion: str | None = None
+
+
+def check_options(options: AlertOptions, *, personal: bool) -> AlertOptions:
+    """`options` when they make sense for this target; SubscriptionError naming the
+    option that does not."""
+    if options.digest not in ("off", "daily"):
+        raise SubscriptionError(f"digest is 'off' or 'daily', not {options.digest!r}.")
+    if options.on_update not in ("ignore", "edit"):
+        raise SubscriptionError(f"on_update is 'ignore' or 'edit', not {options.on_update!r}.")
+    if not 0 <= options.digest_hour <= 23:
+        raise SubscriptionError(
+            f"digest_hour is an hour of the day in UTC, 0 to 23 (not {options.digest_hour})."
+        )
+    if options.max_per_hour is not None and not 1 <= options.max_per_hour <= MAX_PER_HOUR:
+        raise SubscriptionError(
+            f"max_per_hour is from 1 to {MAX_PER_HOUR} (not {options.max_per_hour})."
+        )
+    if personal and (options.mention_role_id is not None or options.thread or options.publish):
+        raise SubscriptionError(
+            "mention, thread and publish are for channel alerts; a DM has no roles, "
+            "threads or followers."
+        )
+    return options
+
+
+async def _topic_known(store: Store, key: str) -> tuple[bool, str | None]:
+    """Whether some stored story has this topic; if not, the closest topic that does."""
+    names = [t.name for t in await store.topics()]
+    if any(n.casefold() == key for n in names):
+        return True, None
+    found = process.extractOne(
+        key, names, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=60
+    )
+    return False, found[0] if found else None
+
+
 def target_for(*, channel_id: int | None, user_id: int) -> str:
     """The alert target: the channel when there is one, else the user's DMs."""
     return f"channel:{channel_id}" if channel_id is not None else f"user:{user_id}"
@@ -137,47 +201,64 @@ async def _check_limits(
 async def subscribe(
     store: Store,
     *,
-    topic: str,
+    topic: str | None,
     user_id: int,
     guild_id: int | None,
     channel_id: int | None,
     keywords: str | None = None,
     min_quality: float = 0.0,
+    options: AlertOptions | None = None,
     limits: Limits | None = None,
     now: float | None = None,
-) -> tuple[Subscription, Literal["created", "resumed"]]:
-    """Create a subscription, or resume the same one if it was paused or disabled.
+) -> Subscribed:
+    """Create a subscription, resume the same one if it was paused or disabled, or give
+    an active twin (same target and filters) the new `options`.
 
-    `topic` is the resolved display name (topic keys are its casefold).
-    Raises AlreadySubscribed (active twin), LimitReached, SubscriptionError.
+    `topic` is the display name (the resolved one when the store knows it; any
+    name otherwise, followed until stories of it arrive); None or '' subscribes
+    to `keywords` alone. Raises AlreadySubscribed (an active twin with the same
+    options), LimitReached, SubscriptionError.
     """
     limits = limits or Limits()
     kws = normalize_keywords(keywords)
     quality = float(min_quality or 0.0)
     if not 0 <= quality <= 100:
         raise SubscriptionError("min_quality is a score from 0 to 100.")
+    name = " ".join((topic or "").split())
+    if not name and not kws:
+        raise SubscriptionError("Give a topic, keywords, or both.")
+    if len(name) > 100:
+        raise SubscriptionError("A topic name is at most 100 characters.")
+    opts = check_options(options or AlertOptions(), personal=channel_id is None)
     target = target_for(channel_id=channel_id, user_id=user_id)
-    key = topic.casefold()
+    key = name.casefold()
+    known, suggestion = await _topic_known(store, key) if key else (True, None)
     async with store.transaction() as tx:
         existing = await tx.find_subscription(
             target=target, topic_key=key, keywords=kws, min_quality=quality
         )
         if existing is not None:
             if existing.status == "active":
-                where = "by DM" if existing.personal else "in that channel"
-                raise AlreadySubscribed(
-                    f"Already subscribed to {existing.topic} {where} with the same filters "
-                    f"(subscription #{existing.id}).",
-                    existing,
-                )
+                if existing.options == opts:
+                    where = "by DM" if existing.personal else "in that channel"
+                    raise AlreadySubscribed(
+                        f"Already subscribed to {existing.label} {where} with the same "
+                        f"filters (subscription #{existing.id}).",
+                        existing,
+                    )
+                await tx.set_subscription_options(existing.id, opts)
+                updated = await tx.subscription(existing.id)
+                assert updated is not None
+                return Subscribed(updated, "updated", known, suggestion)
             if existing.status == "disabled":
                 await _check_limits(
                     tx, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
                 )
+            await tx.set_subscription_options(existing.id, opts)
             await tx.set_subscription_status(existing.id, "active", None)
             resumed = await tx.subscription(existing.id)
             assert resumed is not None
-            return resumed, "resumed"
+            return Subscribed(resumed, "resumed", known, suggestion)
         await _check_limits(
             tx, guild_id=guild_id, channel_id=channel_id, user_id=user_id, limits=limits
         )
@@ -187,12 +268,13 @@ async def subscribe(
             user_id=user_id,
             target=target,
             topic_key=key,
-            topic=topic,
+            topic=name,
             keywords=kws,
             min_quality=quality,
             created_at=time.time() if now is None else now,
+            options=opts,
         )
-        return sub, "created"
+        return Subscribed(sub, "created", known, suggestion)
 
 
 async def get(store: Store, subscription_id: int) -> Subscription | None:

@@ -4,9 +4,15 @@ ledger of alerts owed (see `bot.core.alerts.matching` for the life of a row)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
-from bot.core.store.types import PendingAlert, StoryFacts, SubscriptionRule
+from bot.core.store.types import (
+    OutboxEntry,
+    PendingAlert,
+    PendingEdit,
+    StoryFacts,
+    SubscriptionRule,
+)
 
 
 class OutboxReads(ABC):
@@ -30,6 +36,44 @@ class OutboxReads(ABC):
     @abstractmethod
     async def outbox_counts(self) -> dict[str, int]:
         """state → how many outbox rows have it (states with none left out)."""
+
+    @abstractmethod
+    async def outbox_entry(self, subscription_id: int, article_id: int) -> OutboxEntry | None:
+        """The outbox row of this (subscription, story), in any state, or None."""
+
+    @abstractmethod
+    async def story_facts(
+        self,
+        ids: Sequence[int],
+        *,
+        since_ts: float | None,
+        topic_keys: Collection[str] | None = None,
+    ) -> list[StoryFacts]:
+        """What matching needs of each of these stories published at or after
+        `since_ts` (None: all of them, undated ones too); with `topic_keys`, only of
+        stories with one of those topics."""
+
+    @abstractmethod
+    async def recent_story_ids(self, *, topic_key: str | None, limit: int) -> list[int]:
+        """The newest stored stories (by publication time), of one topic key or of any."""
+
+    @abstractmethod
+    async def sent_messages_since(self, subscription_id: int, since: float) -> list[float]:
+        """When each distinct message that carried this subscription's alerts was sent,
+        for those sent after `since`, oldest first."""
+
+    @abstractmethod
+    async def crossposts_since(self, channel_id: int, since: float) -> list[float]:
+        """When each crosspost booked for this channel after `since` was booked, oldest first."""
+
+    @abstractmethod
+    async def thread_intent(self, nonce: str) -> str | None:
+        """The thread name recorded for the message with `nonce` before it was sent, or None."""
+
+    @abstractmethod
+    async def pending_edits(self) -> list[PendingEdit]:
+        """Sent alert messages whose stories changed and whose subscriptions edit on
+        update, one per message."""
 
 
 class MatchingWrites(ABC):
@@ -56,15 +100,10 @@ class MatchingWrites(ABC):
         keywords (True) or without (False)."""
 
     @abstractmethod
-    async def story_facts(
-        self,
-        ids: Sequence[int],
-        *,
-        since_ts: float,
-        topic_keys: Collection[str] | None = None,
-    ) -> list[StoryFacts]:
-        """What matching needs of each of these stories published at or after
-        `since_ts`; with `topic_keys`, only of stories with one of those topics."""
+    async def request_edits(self, text_hashes: Mapping[int, str]) -> int:
+        """For each story id → hash of its title and excerpt now: mark its sent alerts of
+        subscriptions with on_update 'edit' whose message showed another text. Returns
+        how many rows were marked."""
 
     @abstractmethod
     async def add_outbox_rows(self, pairs: Sequence[tuple[int, int]], *, now: float) -> int:
@@ -87,9 +126,42 @@ class OutboxWrites(ABC):
 
     @abstractmethod
     async def mark_sent(
-        self, row_ids: Sequence[int], *, message_id: int | None, now: float
+        self,
+        row_ids: Sequence[int],
+        *,
+        message_id: int | None,
+        now: float,
+        text_hashes: Mapping[int, str] | None = None,
     ) -> None:
-        """These rows were delivered in message `message_id`."""
+        """These rows were delivered in message `message_id`; `text_hashes` (story id →
+        hash of the title and excerpt sent) lets a later edit of the story be noticed."""
+
+    @abstractmethod
+    async def fold(self, row_ids: Sequence[int], *, until: float) -> None:
+        """Hold these rows back until `until` (max_per_hour): then they go out together
+        in one digest message."""
+
+    @abstractmethod
+    async def book_crosspost(
+        self, channel_id: int, nonce: str, *, now: float, limit: int, window: float
+    ) -> bool:
+        """Book a crosspost of the message with `nonce` in this channel if fewer than
+        `limit` were booked there in the last `window` seconds; True when it is booked
+        (now, or by an earlier attempt of the same message). Done before the message
+        is sent, so a crash still counts it and the count survives a restart."""
+
+    @abstractmethod
+    async def unbook_crosspost(self, nonce: str) -> None:
+        """The message with `nonce` was not crossposted after all: free its booking."""
+
+    @abstractmethod
+    async def record_thread_intent(self, nonce: str, target: str, name: str, *, now: float) -> None:
+        """Record, before the call, that the message with `nonce` starts a thread `name`
+        (threads take no nonce: after a crash the sender is asked to look for it)."""
+
+    @abstractmethod
+    async def edits_done(self, row_ids: Sequence[int], text_hashes: Mapping[int, str]) -> None:
+        """The alert message of these sent rows was edited to show these texts."""
 
     @abstractmethod
     async def defer(

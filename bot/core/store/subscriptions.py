@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from bot.core.store.types import Subscription, SubscriptionStatus
+from bot.core.store.types import PLAIN_OPTIONS, AlertOptions, Subscription, SubscriptionStatus
 
 
 class SubscriptionReads(ABC):
@@ -58,8 +58,14 @@ class SubscriptionWrites(ABC):
         keywords: tuple[str, ...],
         min_quality: float,
         created_at: float,
+        options: AlertOptions = PLAIN_OPTIONS,
     ) -> Subscription:
-        """Create an active subscription and return it (with its new id)."""
+        """Create an active subscription and return it (with its new id). `topic_key`
+        and `topic` are '' for a keyword-only one."""
+
+    @abstractmethod
+    async def set_subscription_options(self, subscription_id: int, options: AlertOptions) -> None:
+        """Replace how one subscription's alerts land."""
 
     @abstractmethod
     async def set_subscription_status(
@@ -72,6 +78,13 @@ class SubscriptionWrites(ABC):
         self, target: str, status: SubscriptionStatus, reason: str | None
     ) -> int:
         """Give every *active* subscription of a target this status. Returns how many changed."""
+
+    @abstractmethod
+    async def change_target_status(
+        self, target: str, status: SubscriptionStatus, reason: str | None
+    ) -> list[Subscription]:
+        """`set_target_status`, returning the subscriptions it changed (as they are now):
+        one failure notice goes out per such change."""
 
     @abstractmethod
     async def delete_subscription(self, subscription_id: int) -> None:

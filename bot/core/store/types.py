@@ -13,6 +13,8 @@ from typing import Literal, NamedTuple
 
 SearchField = Literal["title", "topics", "provider", "excerpt", "related"]
 SubscriptionStatus = Literal["active", "paused", "disabled"]
+DigestMode = Literal["off", "daily"]
+UpdateMode = Literal["ignore", "edit"]
 
 
 # -- loading -----------------------------------------------------------------------
@@ -164,8 +166,52 @@ class IndexSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertOptions:
+    """How a subscription's alerts land (every field optional; the defaults are a plain
+    message per story, as before)."""
+
+    mention_role_id: int | None = None  # ping exactly this role
+    thread: bool = False  # a thread per story (text channel) / a post per story (forum)
+    publish: bool = False  # crosspost in an announcement channel (10 per hour per channel)
+    max_per_hour: int | None = None  # messages per hour; the rest is folded into a digest
+    digest: DigestMode = "off"  # 'daily': one message a day at digest_hour instead
+    digest_hour: int = 0  # UTC hour of the daily digest
+    on_update: UpdateMode = "ignore"  # 'edit': an edited story edits its alert message
+
+    @property
+    def plain(self) -> bool:
+        """True when every option has its default (such alerts may share a digest)."""
+        return self == PLAIN_OPTIONS
+
+    def describe(self) -> str:
+        """'thread · publish · ping <@&5> · ≤ 3/h · daily at 08:00 UTC · edits', or ''."""
+        parts = []
+        if self.mention_role_id is not None:
+            parts.append(f"ping <@&{self.mention_role_id}>")
+        if self.thread:
+            parts.append("thread per story")
+        if self.publish:
+            parts.append("publish")
+        if self.max_per_hour:
+            parts.append(f"≤ {self.max_per_hour}/h")
+        if self.digest == "daily":
+            parts.append(f"daily digest at {self.digest_hour:02d}:00 UTC")
+        if self.on_update == "edit":
+            parts.append("edits on update")
+        return " · ".join(parts)
+
+
+#: Every option at its default: a plain message per story.
+PLAIN_OPTIONS = AlertOptions()
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
-    """A topic subscription: where its alerts go, what it filters on, and its state."""
+    """A subscription: where its alerts go, what it filters on, how they land, its state.
+
+    `topic` is '' (and `topic_key` '') for a keyword-only subscription: any story
+    whose title or excerpt names one of the keywords.
+    """
 
     id: int
     guild_id: int | None
@@ -179,16 +225,46 @@ class Subscription:
     created_at: float
     status: str
     status_reason: str | None
+    mention_role_id: int | None = None
+    thread: bool = False
+    publish: bool = False
+    max_per_hour: int | None = None
+    digest: DigestMode = "off"
+    digest_hour: int = 0
+    on_update: UpdateMode = "ignore"
 
     @property
     def personal(self) -> bool:
         """Sent by DM (no channel)."""
         return self.channel_id is None
 
+    @property
+    def keyword_only(self) -> bool:
+        """No topic: matched on its keywords alone."""
+        return not self.topic_key
+
+    @property
+    def label(self) -> str:
+        """What it follows: the topic, or 'keywords: a b' for a keyword-only one."""
+        return self.topic or "keywords: " + " ".join(self.keywords)
+
+    @property
+    def options(self) -> AlertOptions:
+        """How its alerts land."""
+        return AlertOptions(
+            mention_role_id=self.mention_role_id,
+            thread=self.thread,
+            publish=self.publish,
+            max_per_hour=self.max_per_hour,
+            digest=self.digest,
+            digest_hour=self.digest_hour,
+            on_update=self.on_update,
+        )
+
     def filters(self) -> str:
         """'keywords: robot arm · quality ≥ 70', or '' when there are none."""
         parts = []
-        if self.keywords:
+        if self.keywords and self.topic_key:
             parts.append("keywords: " + " ".join(self.keywords))
         if self.min_quality > 0:
             parts.append(f"quality ≥ {self.min_quality:g}")
@@ -206,7 +282,7 @@ class SubscriptionRule:
     """What matching needs of an active subscription."""
 
     id: int
-    topic_key: str
+    topic_key: str  # '': keyword-only (any topic)
     keywords: tuple[str, ...]
     min_quality: float
     created_at: float
@@ -241,6 +317,35 @@ class PendingAlert:
     batch: str | None
     attempts: int
     next_attempt_at: float
+    created_at: float = 0.0  # when matching wrote the row
+    folded: bool = False  # held back by max_per_hour: goes out in the next digest
+    options: AlertOptions = PLAIN_OPTIONS  # its subscription's
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outbox row, whatever its state (what "why" reports)."""
+
+    row_id: int
+    state: str  # 'pending', 'sent', 'failed'
+    created_at: float
+    sent_at: float | None
+    message_id: int | None
+    last_error: str | None
+    next_attempt_at: float
+    folded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """A sent alert whose story changed (on_update 'edit'): the message to edit and the
+    stories it holds."""
+
+    message_id: int
+    target: str
+    topic: str
+    article_ids: tuple[int, ...]
+    row_ids: tuple[int, ...]
 
 
 class Audience(NamedTuple):

@@ -17,7 +17,14 @@ import pytest
 
 from bot.core.alerts import matching as alerts
 from bot.core.alerts import subscriptions as subs
-from bot.core.alerts.delivery import DeliveryError, SendResult, Target
+from bot.core.alerts.delivery import (
+    PLAIN_DELIVERY,
+    Delivery,
+    DeliveryError,
+    FailureNotice,
+    SendResult,
+    Target,
+)
 from bot.core.alerts.dispatch import MAX_BATCH, Dispatcher, next_batch
 from bot.core.alerts.matching import PendingAlert, StoryFacts, SubscriptionRule
 from bot.core.alerts.pacing import Pacer
@@ -148,9 +155,10 @@ async def subscribe(
     user: int = USER,
     **kw: object,
 ) -> subs.Subscription:
-    sub, _ = await subs.subscribe(
+    done = await subs.subscribe(
         store, topic=topic, user_id=user, guild_id=GUILD, channel_id=channel, **kw
     )  # type: ignore[arg-type]
+    sub = done.subscription
     return sub
 
 
@@ -319,9 +327,10 @@ async def test_paused_or_disabled_subscription_resumes_on_subscribe(store: Store
     sub = await subscribe(store)
     for status in ("paused", "disabled"):
         await subs.set_status(store, sub.id, status, "why")  # type: ignore[arg-type]
-        again, outcome = await subs.subscribe(
+        done = await subs.subscribe(
             store, topic="computer vision", user_id=USER + 1, guild_id=GUILD, channel_id=CHANNEL
         )
+        again, outcome = done.subscription, done.outcome
         assert (again.id, again.status, again.status_reason, outcome) == (
             sub.id,
             "active",
@@ -501,9 +510,16 @@ class FakeSender:
     messages: list[Sent] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
     by_nonce: dict[tuple[str, str], Sent] = field(default_factory=dict)
+    notices: list[FailureNotice] = field(default_factory=list)
 
     async def send(
-        self, target: Target, articles: Sequence[Article], *, topic: str, nonce: str
+        self,
+        target: Target,
+        articles: Sequence[Article],
+        *,
+        topic: str,
+        nonce: str,
+        delivery: Delivery = PLAIN_DELIVERY,
     ) -> SendResult:
         self.attempts.append(nonce)
         assert len(nonce) <= 25
@@ -522,6 +538,12 @@ class FakeSender:
             self.by_nonce[key] = msg
         msg = self.by_nonce[key]
         return SendResult(msg.message_id, msg.article_ids)
+
+    async def find_thread(self, target: Target, name: str) -> int | None:
+        return None
+
+    async def notify(self, notice: FailureNotice) -> None:
+        self.notices.append(notice)
 
     def delivered(self) -> list[int]:
         return [a for m in self.messages for a in m.article_ids]

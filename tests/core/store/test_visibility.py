@@ -64,15 +64,17 @@ async def test_latest_and_search_respect_the_audience(store: Store) -> None:
 async def test_alerts_only_where_the_story_is_visible(store: Store) -> None:
     made = {}
     for guild, channel, keywords in ((A, 1, None), (B, 2, None), (B, 3, "garage")):
-        sub, _ = await subs.subscribe(
-            store,
-            topic="Quantum",
-            user_id=9,
-            guild_id=guild,
-            channel_id=channel,
-            keywords=keywords,
-            now=time.time() - 3600,
-        )
+        sub = (
+            await subs.subscribe(
+                store,
+                topic="Quantum",
+                user_id=9,
+                guild_id=guild,
+                channel_id=channel,
+                keywords=keywords,
+                now=time.time() - 3600,
+            )
+        ).subscription
         made[channel] = sub.id
     ids = await _stories(store)
     async with store.transaction() as tx:

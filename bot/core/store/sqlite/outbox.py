@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+import sqlite3
+from collections.abc import Collection, Mapping, Sequence
 
 import aiosqlite
 
-from bot.core.store.sqlite.connection import chunks, fetch_all, marks
-from bot.core.store.types import PendingAlert, StoryFacts, SubscriptionRule
+from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
+from bot.core.store.types import (
+    AlertOptions,
+    OutboxEntry,
+    PendingAlert,
+    PendingEdit,
+    StoryFacts,
+    SubscriptionRule,
+)
 
 _PENDING_SQL = """
-SELECT o.id, o.subscription_id, o.article_id, s.target, s.topic, a.published_ts,
-       o.batch, o.attempts, o.next_attempt_at
+SELECT o.id, o.subscription_id, o.article_id, s.target, s.topic, s.keywords, a.published_ts,
+       o.batch, o.attempts, o.next_attempt_at, o.created_at, o.folded,
+       s.mention_role_id, s.thread, s.publish, s.max_per_hour, s.digest, s.digest_hour,
+       s.on_update
 FROM outbox o
 JOIN subscriptions s ON s.id = o.subscription_id
 JOIN articles a ON a.id = o.article_id
@@ -58,20 +68,7 @@ class OutboxQueries:
 
     async def pending_for(self, target: str) -> list[PendingAlert]:
         rows = await fetch_all(self._conn, _PENDING_SQL, (target,))
-        return [
-            PendingAlert(
-                row_id=r["id"],
-                subscription_id=r["subscription_id"],
-                article_id=r["article_id"],
-                target=r["target"],
-                topic=r["topic"],
-                published_ts=r["published_ts"],
-                batch=r["batch"],
-                attempts=r["attempts"],
-                next_attempt_at=r["next_attempt_at"],
-            )
-            for r in rows
-        ]
+        return [_pending(r) for r in rows]
 
     async def delivered_to(self, target: str, article_ids: Sequence[int]) -> dict[int, int | None]:
         if not article_ids:
@@ -89,6 +86,180 @@ class OutboxQueries:
     async def outbox_counts(self) -> dict[str, int]:
         rows = await fetch_all(self._conn, "SELECT state, count(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
+
+    async def outbox_entry(self, subscription_id: int, article_id: int) -> OutboxEntry | None:
+        r = await fetch_one(
+            self._conn,
+            "SELECT id, state, created_at, sent_at, message_id, last_error, next_attempt_at, "
+            "folded FROM outbox WHERE subscription_id = ? AND article_id = ?",
+            (subscription_id, article_id),
+        )
+        if r is None:
+            return None
+        return OutboxEntry(
+            row_id=r["id"],
+            state=r["state"],
+            created_at=r["created_at"],
+            sent_at=r["sent_at"],
+            message_id=r["message_id"],
+            last_error=r["last_error"],
+            next_attempt_at=r["next_attempt_at"],
+            folded=bool(r["folded"]),
+        )
+
+    async def recent_story_ids(self, *, topic_key: str | None, limit: int) -> list[int]:
+        if topic_key:
+            rows = await fetch_all(
+                self._conn,
+                "SELECT a.id FROM articles a JOIN article_topics at ON at.article_id = a.id "
+                "JOIN topics t ON t.id = at.topic_id WHERE t.key = ? "
+                "ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id DESC LIMIT ?",
+                (topic_key, limit),
+            )
+        else:
+            rows = await fetch_all(
+                self._conn,
+                "SELECT id FROM articles "
+                "ORDER BY published_ts IS NULL, published_ts DESC, id DESC LIMIT ?",
+                (limit,),
+            )
+        return [int(r["id"]) for r in rows]
+
+    async def sent_messages_since(self, subscription_id: int, since: float) -> list[float]:
+        # A message that carried several of its stories counts once.
+        rows = await fetch_all(
+            self._conn,
+            "SELECT min(sent_at) AS at FROM outbox WHERE subscription_id = ? "
+            "AND state = 'sent' AND sent_at > ? GROUP BY coalesce(message_id, -id) ORDER BY at",
+            (subscription_id, since),
+        )
+        return [float(r["at"]) for r in rows]
+
+    async def crossposts_since(self, channel_id: int, since: float) -> list[float]:
+        rows = await fetch_all(
+            self._conn,
+            "SELECT booked_at FROM crossposts WHERE channel_id = ? AND booked_at > ? "
+            "ORDER BY booked_at",
+            (channel_id, since),
+        )
+        return [float(r["booked_at"]) for r in rows]
+
+    async def thread_intent(self, nonce: str) -> str | None:
+        r = await fetch_one(self._conn, "SELECT name FROM alert_threads WHERE nonce = ?", (nonce,))
+        return str(r["name"]) if r else None
+
+    async def pending_edits(self) -> list[PendingEdit]:
+        # Every story of a message that holds a changed one: the edit re-renders it whole.
+        rows = await fetch_all(
+            self._conn,
+            "SELECT o.id, o.message_id, o.article_id, s.target, s.topic, s.keywords "
+            "FROM outbox o JOIN subscriptions s ON s.id = o.subscription_id "
+            "WHERE o.state = 'sent' AND o.message_id IN (SELECT message_id FROM outbox "
+            "WHERE edit_pending = 1 AND state = 'sent' AND message_id IS NOT NULL) "
+            "AND s.status = 'active' ORDER BY o.message_id, o.id",
+        )
+        by_message: dict[int, list[sqlite3.Row]] = {}
+        for r in rows:
+            by_message.setdefault(int(r["message_id"]), []).append(r)
+        return [
+            PendingEdit(
+                message_id=mid,
+                target=group[0]["target"],
+                topic=_label(group[0]["topic"], group[0]["keywords"]),
+                article_ids=tuple(dict.fromkeys(int(r["article_id"]) for r in group)),
+                row_ids=tuple(int(r["id"]) for r in group),
+            )
+            for mid, group in by_message.items()
+        ]
+
+    async def story_facts(
+        self,
+        ids: Sequence[int],
+        *,
+        since_ts: float | None,
+        topic_keys: Collection[str] | None = None,
+    ) -> list[StoryFacts]:
+        # With `topic_keys`, only stories of those topics are read at all: most of
+        # a big load is of topics nobody subscribed to.
+        wanted = set(topic_keys) if topic_keys is not None else None
+        out: list[StoryFacts] = []
+        for part in chunks(ids):
+            topics: dict[int, set[str]] = {}
+            rows = await fetch_all(
+                self._conn,
+                "SELECT at.article_id, t.key FROM article_topics at "
+                f"JOIN topics t ON t.id = at.topic_id WHERE at.article_id IN ({marks(len(part))})",
+                part,
+            )
+            for r in rows:
+                topics.setdefault(r["article_id"], set()).add(r["key"])
+            if wanted is not None:
+                part = [aid for aid, keys in topics.items() if not keys.isdisjoint(wanted)]
+                if not part:
+                    continue
+            visible = await self._visible_to(part)
+            # No floor: undated stories too ("why" must see them).
+            rows = await fetch_all(
+                self._conn,
+                "SELECT id, title, excerpt, quality, published_ts, first_stored_at FROM articles "
+                f"WHERE id IN ({marks(len(part))}) AND (? IS NULL OR published_ts >= ?)",
+                [*part, since_ts, since_ts],
+            )
+            out.extend(
+                StoryFacts(
+                    id=r["id"],
+                    title=r["title"],
+                    excerpt=r["excerpt"],
+                    quality=r["quality"],
+                    published_ts=r["published_ts"],
+                    first_stored_at=r["first_stored_at"],
+                    topic_keys=frozenset(topics.get(r["id"], ())),
+                    visible_to=visible.get(r["id"]),
+                )
+                for r in rows
+            )
+        return out
+
+    async def _visible_to(self, ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        """id → the servers that may see it, for those of `ids` seen by some servers only."""
+        rows = await fetch_all(
+            self._conn,
+            "SELECT article_id, group_concat(guild_id) AS guilds FROM story_sources "
+            f"WHERE article_id IN ({marks(len(ids))}) GROUP BY article_id "
+            "HAVING max(guild_id IS NULL) = 0",
+            list(ids),
+        )
+        return {r["article_id"]: frozenset(int(g) for g in r["guilds"].split(",")) for r in rows}
+
+
+def _label(topic: str, keywords: str) -> str:
+    """A subscription's label: its topic, or its keywords when it has none."""
+    return topic or "keywords: " + keywords
+
+
+def _pending(r: sqlite3.Row) -> PendingAlert:
+    return PendingAlert(
+        row_id=r["id"],
+        subscription_id=r["subscription_id"],
+        article_id=r["article_id"],
+        target=r["target"],
+        topic=_label(r["topic"], r["keywords"]),
+        published_ts=r["published_ts"],
+        batch=r["batch"],
+        attempts=r["attempts"],
+        next_attempt_at=r["next_attempt_at"],
+        created_at=r["created_at"],
+        folded=bool(r["folded"]),
+        options=AlertOptions(
+            mention_role_id=r["mention_role_id"],
+            thread=bool(r["thread"]),
+            publish=bool(r["publish"]),
+            max_per_hour=r["max_per_hour"],
+            digest=r["digest"],
+            digest_hour=int(r["digest_hour"]),
+            on_update=r["on_update"],
+        ),
+    )
 
 
 class MatchingQueries:
@@ -136,63 +307,18 @@ class MatchingQueries:
             )
         return out
 
-    async def story_facts(
-        self,
-        ids: Sequence[int],
-        *,
-        since_ts: float,
-        topic_keys: Collection[str] | None = None,
-    ) -> list[StoryFacts]:
-        # With `topic_keys`, only stories of those topics are read at all: most of
-        # a big load is of topics nobody subscribed to.
-        wanted = set(topic_keys) if topic_keys is not None else None
-        out: list[StoryFacts] = []
-        for part in chunks(ids):
-            topics: dict[int, set[str]] = {}
-            rows = await fetch_all(
-                self._conn,
-                "SELECT at.article_id, t.key FROM article_topics at "
-                f"JOIN topics t ON t.id = at.topic_id WHERE at.article_id IN ({marks(len(part))})",
-                part,
-            )
-            for r in rows:
-                topics.setdefault(r["article_id"], set()).add(r["key"])
-            if wanted is not None:
-                part = [aid for aid, keys in topics.items() if not keys.isdisjoint(wanted)]
-                if not part:
-                    continue
-            visible = await self._visible_to(part)
-            rows = await fetch_all(
-                self._conn,
-                "SELECT id, title, excerpt, quality, published_ts, first_stored_at FROM articles "
-                f"WHERE id IN ({marks(len(part))}) AND published_ts >= ?",
-                [*part, since_ts],
-            )
-            out.extend(
-                StoryFacts(
-                    id=r["id"],
-                    title=r["title"],
-                    excerpt=r["excerpt"],
-                    quality=r["quality"],
-                    published_ts=r["published_ts"],
-                    first_stored_at=r["first_stored_at"],
-                    topic_keys=frozenset(topics.get(r["id"], ())),
-                    visible_to=visible.get(r["id"]),
-                )
-                for r in rows
-            )
-        return out
-
-    async def _visible_to(self, ids: Sequence[int]) -> dict[int, frozenset[int]]:
-        """id → the servers that may see it, for those of `ids` seen by some servers only."""
-        rows = await fetch_all(
-            self._conn,
-            "SELECT article_id, group_concat(guild_id) AS guilds FROM story_sources "
-            f"WHERE article_id IN ({marks(len(ids))}) GROUP BY article_id "
-            "HAVING max(guild_id IS NULL) = 0",
-            list(ids),
+    async def request_edits(self, text_hashes: Mapping[int, str]) -> int:
+        if not text_hashes:
+            return 0
+        cur = await self._conn.executemany(
+            "UPDATE outbox SET edit_pending = 1 WHERE article_id = ? AND state = 'sent' "
+            "AND message_id IS NOT NULL AND text_hash IS NOT NULL AND text_hash != ? "
+            "AND subscription_id IN (SELECT id FROM subscriptions WHERE on_update = 'edit')",
+            list(text_hashes.items()),
         )
-        return {r["article_id"]: frozenset(int(g) for g in r["guilds"].split(",")) for r in rows}
+        marked = max(cur.rowcount, 0)
+        await cur.close()
+        return marked
 
     async def add_outbox_rows(self, pairs: Sequence[tuple[int, int]], *, now: float) -> int:
         if not pairs:
@@ -226,13 +352,66 @@ class OutboxWriteQueries:
         )
 
     async def mark_sent(
-        self, row_ids: Sequence[int], *, message_id: int | None, now: float
+        self,
+        row_ids: Sequence[int],
+        *,
+        message_id: int | None,
+        now: float,
+        text_hashes: Mapping[int, str] | None = None,
     ) -> None:
         await self._conn.executemany(
             "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, last_error = NULL "
             "WHERE id = ? AND state = 'pending'",
             [(now, message_id, i) for i in row_ids],
         )
+        if text_hashes:
+            await self._conn.executemany(
+                "UPDATE outbox SET text_hash = ? WHERE article_id = ? "
+                f"AND id IN ({marks(len(row_ids))})",
+                [(h, aid, *row_ids) for aid, h in text_hashes.items()],
+            )
+
+    async def fold(self, row_ids: Sequence[int], *, until: float) -> None:
+        await self._conn.executemany(
+            "UPDATE outbox SET folded = 1, batch = NULL, next_attempt_at = ? "
+            "WHERE id = ? AND state = 'pending'",
+            [(until, i) for i in row_ids],
+        )
+
+    async def book_crosspost(
+        self, channel_id: int, nonce: str, *, now: float, limit: int, window: float
+    ) -> bool:
+        if await fetch_one(self._conn, "SELECT 1 FROM crossposts WHERE nonce = ?", (nonce,)):
+            return True
+        cur = await self._conn.execute(
+            "INSERT INTO crossposts (nonce, channel_id, booked_at) SELECT ?, ?, ? "
+            "WHERE (SELECT count(*) FROM crossposts WHERE channel_id = ? AND booked_at > ?) < ?",
+            (nonce, channel_id, now, channel_id, now - window, limit),
+        )
+        booked = cur.rowcount > 0
+        await cur.close()
+        return booked
+
+    async def unbook_crosspost(self, nonce: str) -> None:
+        await self._conn.execute("DELETE FROM crossposts WHERE nonce = ?", (nonce,))
+
+    async def record_thread_intent(self, nonce: str, target: str, name: str, *, now: float) -> None:
+        await self._conn.execute(
+            "INSERT OR IGNORE INTO alert_threads (nonce, target, name, created_at) "
+            "VALUES (?,?,?,?)",
+            (nonce, target, name, now),
+        )
+
+    async def edits_done(self, row_ids: Sequence[int], text_hashes: Mapping[int, str]) -> None:
+        await self._conn.executemany(
+            "UPDATE outbox SET edit_pending = 0 WHERE id = ?", [(i,) for i in row_ids]
+        )
+        if text_hashes:
+            await self._conn.executemany(
+                "UPDATE outbox SET text_hash = ? WHERE article_id = ? "
+                f"AND id IN ({marks(len(row_ids))})",
+                [(h, aid, *row_ids) for aid, h in text_hashes.items()],
+            )
 
     async def defer(
         self, row_ids: Sequence[int], *, until: float, attempts: int, error: str

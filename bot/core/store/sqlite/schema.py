@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -160,6 +160,37 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, source)
     ) WITHOUT ROWID;
     CREATE INDEX story_sources_guild ON story_sources (guild_id, article_id);
+    """,
+    # 4 (issue 15): how alerts land. Per-subscription options; outbox rows that a cap
+    # folded into a digest, the hash of the text a message showed (to notice an
+    # edited story) and edits owed; crossposts booked per channel (Discord allows 10
+    # an hour) and the thread each message starts, both written before the call.
+    """
+    ALTER TABLE subscriptions ADD COLUMN mention_role_id INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscriptions ADD COLUMN publish INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscriptions ADD COLUMN max_per_hour INTEGER;
+    ALTER TABLE subscriptions ADD COLUMN digest TEXT NOT NULL DEFAULT 'off';
+    ALTER TABLE subscriptions ADD COLUMN digest_hour INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscriptions ADD COLUMN on_update TEXT NOT NULL DEFAULT 'ignore';
+    ALTER TABLE outbox ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN text_hash TEXT;
+    ALTER TABLE outbox ADD COLUMN edit_pending INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_subscription_sent ON outbox (subscription_id, sent_at);
+    CREATE INDEX outbox_article ON outbox (article_id, state);
+    CREATE INDEX outbox_edits ON outbox (message_id) WHERE edit_pending = 1;
+    CREATE TABLE crossposts (
+        nonce      TEXT PRIMARY KEY,    -- the message booked
+        channel_id INTEGER NOT NULL,
+        booked_at  REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX crossposts_channel ON crossposts (channel_id, booked_at);
+    CREATE TABLE alert_threads (
+        nonce      TEXT PRIMARY KEY,    -- the message that starts it
+        target     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at REAL NOT NULL
+    ) WITHOUT ROWID;
     """,
 ]
 

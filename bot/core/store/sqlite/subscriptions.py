@@ -7,11 +7,12 @@ import sqlite3
 import aiosqlite
 
 from bot.core.store.sqlite.connection import fetch_all, fetch_one
-from bot.core.store.types import Subscription, SubscriptionStatus
+from bot.core.store.types import PLAIN_OPTIONS, AlertOptions, Subscription, SubscriptionStatus
 
 _SELECT = """
 SELECT id, guild_id, channel_id, user_id, target, topic_key, topic, keywords, min_quality,
-       created_at, status, status_reason
+       created_at, status, status_reason, mention_role_id, thread, publish, max_per_hour,
+       digest, digest_hour, on_update
 FROM subscriptions
 """
 
@@ -30,7 +31,29 @@ def _subscription(r: sqlite3.Row) -> Subscription:
         created_at=float(r["created_at"]),
         status=str(r["status"]),
         status_reason=r["status_reason"],
+        mention_role_id=r["mention_role_id"],
+        thread=bool(r["thread"]),
+        publish=bool(r["publish"]),
+        max_per_hour=r["max_per_hour"],
+        digest=r["digest"],
+        digest_hour=int(r["digest_hour"]),
+        on_update=r["on_update"],
     )
+
+
+def _option_values(o: AlertOptions) -> tuple[object, ...]:
+    return (
+        o.mention_role_id,
+        int(o.thread),
+        int(o.publish),
+        o.max_per_hour,
+        o.digest,
+        o.digest_hour,
+        o.on_update,
+    )
+
+
+_OPTION_COLUMNS = "mention_role_id, thread, publish, max_per_hour, digest, digest_hour, on_update"
 
 
 class SubscriptionQueries:
@@ -105,10 +128,12 @@ class SubscriptionWriteQueries:
         keywords: tuple[str, ...],
         min_quality: float,
         created_at: float,
+        options: AlertOptions = PLAIN_OPTIONS,
     ) -> Subscription:
         cur = await self._conn.execute(
             "INSERT INTO subscriptions (guild_id, channel_id, user_id, target, topic_key, topic, "
-            "keywords, min_quality, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            f"keywords, min_quality, created_at, {_OPTION_COLUMNS}) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 guild_id,
                 channel_id,
@@ -119,6 +144,7 @@ class SubscriptionWriteQueries:
                 " ".join(keywords),
                 min_quality,
                 created_at,
+                *_option_values(options),
             ),
         )
         new_id = cur.lastrowid
@@ -134,6 +160,30 @@ class SubscriptionWriteQueries:
             "UPDATE subscriptions SET status = ?, status_reason = ? WHERE id = ?",
             (status, reason, subscription_id),
         )
+
+    async def set_subscription_options(self, subscription_id: int, options: AlertOptions) -> None:
+        await self._conn.execute(
+            "UPDATE subscriptions SET mention_role_id = ?, thread = ?, publish = ?, "
+            "max_per_hour = ?, digest = ?, digest_hour = ?, on_update = ? WHERE id = ?",
+            (*_option_values(options), subscription_id),
+        )
+
+    async def change_target_status(
+        self, target: str, status: SubscriptionStatus, reason: str | None
+    ) -> list[Subscription]:
+        rows = await fetch_all(
+            self._conn,
+            "SELECT id FROM subscriptions WHERE target = ? AND status = 'active'",
+            (target,),
+        )
+        ids = [int(r["id"]) for r in rows]
+        if not ids:
+            return []
+        await self.set_target_status(target, status, reason)
+        rows = await fetch_all(
+            self._conn, f"{_SELECT} WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
+        )
+        return [_subscription(r) for r in rows]
 
     async def set_target_status(
         self, target: str, status: SubscriptionStatus, reason: str | None
