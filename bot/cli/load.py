@@ -14,20 +14,39 @@ import sys
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from bot.core import newsroom
 from bot.core.loader import LoadError, LoadReport
 from bot.core.settings import Settings
 from bot.core.store import Store, open_store
-from bot.core.text import format_bytes
+from bot.core.text import format_bytes, format_duration, plural
 
 ProgressUpdate = Callable[[str, int, int], None]
 
 
-async def open_filled(settings: Settings) -> Store:
-    """Open the store; a brand-new one is first filled from the data folder (and says so)."""
-    store, report = await newsroom.open_and_fill(settings)
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    """`newsbot load`'s arguments."""
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete stories whose files are gone from the scanned folders",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
+
+
+async def open_filled(settings: Settings, *, autoload: bool = True) -> Store:
+    """Open the store; a brand-new one is first filled from the data folder when
+    `autoload` (and says so)."""
+    store, report = await newsroom.open_and_fill(settings, autoload=autoload)
     if report is not None:
         print(
             f"newsbot: new store {settings.db_path}: "
@@ -47,7 +66,8 @@ def progress_bar() -> tuple[Progress | None, ProgressUpdate | None]:
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} files"),
         TimeRemainingColumn(),
         transient=True,
         console=Console(stderr=True),
@@ -63,13 +83,17 @@ def progress_bar() -> tuple[Progress | None, ProgressUpdate | None]:
 
 
 def print_load_report(report: LoadReport, *, as_json: bool = False) -> None:
-    """The summary on stdout, one line per rejected file; warnings (at most 20) on stderr."""
+    """The summary on stdout, one line per rejected file; warnings (at most 20) on stderr.
+
+    As JSON, one object on stdout (warnings under `warnings`), and the warnings on
+    stderr too, as a person reading the terminal would want them."""
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
-        return
-    print(f"{report.files} files: {report.summary()} in {report.seconds:.1f}s")
-    for err in report.rejected:
-        print(f"rejected {err}")
+    else:
+        took = format_duration(report.seconds)
+        print(f"{plural(report.files, 'file')}: {report.summary()} in {took}")
+        for err in report.rejected:
+            print(f"rejected {err}")
     if report.warnings:
         shown = report.warnings[:20]
         for w in shown:
@@ -107,9 +131,9 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     return report.exit_code
 
 
-async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+async def cmd_stats(args: argparse.Namespace, settings: Settings, *, autoload: bool = True) -> int:
     """`newsbot stats`: counts of what the store holds, as text or one JSON object."""
-    store = await open_filled(settings)
+    store = await open_filled(settings, autoload=autoload)
     try:
         stats = await store.stats()
     finally:
@@ -117,7 +141,8 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats))
     else:
-        for key in ("stories", "topics", "providers", "related", "newest"):
-            print(f"{key:>10}: {stats[key]}")
+        for key in ("stories", "topics", "providers", "related"):
+            print(f"{key:>10}: {stats[key]:,}")
+        print(f"{'newest':>10}: {stats['newest'] or '— (no stories yet)'}")
         print(f"{'db size':>10}: {format_bytes(stats['db_bytes'])} ({settings.db_path})")
     return 0

@@ -4,8 +4,13 @@ A thin layer over the Python API: this module holds the parser and sends
 each subcommand to its module (`bot.cli.load`, `bot.cli.ask`, the console,
 the Discord adapter).
 
+Adding a subcommand is one `Subcommand` entry in `SUBCOMMANDS`: its name, its
+help line, a function that adds its own options to its parser, and the
+coroutine that runs it, `run(args, settings) -> exit code`.
+
 Exit codes: 0 success; 2 usage errors or nothing could be done; 3 a load where
-some records were rejected (the rest loaded).
+some records were rejected (the rest loaded); 141 the reader of our output went
+away (`newsbot topics | head -3`), as for any Unix tool.
 """
 
 from __future__ import annotations
@@ -13,69 +18,48 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot.cli.ask import cmd_ask, cmd_topics
-from bot.cli.load import cmd_load, cmd_stats
+from bot.cli.ask import add_ask_options, cmd_ask, cmd_topics
+from bot.cli.errors import UsageError
+from bot.cli.load import add_load_options, cmd_load, cmd_stats
+from bot.cli.logs import setup_logging, stop_logging
+from bot.cli.store import StorePlan, plan_store
 from bot.console.session import run_console
 from bot.core.settings import ConfigError, Settings
 from bot.core.store import StoreError
 from bot.discord_app.run import run_bot, sync_commands
 
+Runner = Callable[[argparse.Namespace, Settings, StorePlan], Awaitable[int]]
+BROKEN_PIPE = 141  # what a shell reports for a tool killed by SIGPIPE
 
-class UsageError(Exception):
-    """Bad arguments: printed without a traceback, exit code 2."""
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `newsbot NAME`: its help line, its options and the coroutine that runs it."""
+
+    name: str
+    help: str
+    run: Runner
+    options: Callable[[argparse.ArgumentParser], None] = lambda _p: None
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="newsbot",
-        description="A Discord bot that answers questions about the news. "
-        "Without a subcommand: run the bot when DISCORD_TOKEN is set, otherwise show the "
-        "console demo over the bundled data.",
-    )
+def _json_flag(help_: str) -> Callable[[argparse.ArgumentParser], None]:
+    def add(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help=help_)
+
+    return add
+
+
+def _console_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--db", metavar="FILE", help="SQLite store (default: $NEWSBOT_DB or data/newsbot.db)"
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_, description=help_)
-        # Repeated on each subcommand so `newsbot load --db x` works as well as
-        # `newsbot --db x load`.
-        sp.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="SQLite store")
-        return sp
-
-    lp = add("load", "load record files and folders into the store")
-    lp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
-    lp.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete stories whose files are gone from the scanned folders",
-    )
-    lp.add_argument("--json", action="store_true", help="print the result as JSON")
-    lp.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
-
-    st = add("stats", "counts of what the store holds")
-    st.add_argument("--json", action="store_true", help="one JSON object")
-
-    ask = add("ask", "answer a question from the store ('-' reads one question per line)")
-    ask.add_argument("question", nargs="+", help="the question, or - for standard input")
-    ask.add_argument("--limit", type=int, default=5, help="hits to show (default 5)")
-    ask.add_argument("--json", action="store_true", help="print JSON")
-
-    add("topics", "topics with their story counts").add_argument(
-        "--json", action="store_true", help="print JSON"
-    )
-
-    con = add("console", "try the bot's commands in a terminal, no Discord needed")
-    con.add_argument(
         "-c",
         "--command",
         dest="command_lines",
@@ -83,14 +67,112 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CMD",
         help='run this command (e.g. "/news ibm") and exit; may repeat',
     )
-    con.add_argument("--no-color", action="store_true", help="plain output")
+    p.add_argument("--no-color", action="store_true", help="plain output")
 
-    add("run", "run the Discord bot (needs DISCORD_TOKEN)")
-    sy = add("sync", "publish the slash commands to Discord (globally, or to one server)")
-    sy.add_argument(
+
+def _sync_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--guild", type=int, default=None, help="server id (default: $NEWSBOT_DEV_GUILD)"
     )
-    return p
+
+
+async def _load(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_load(args, settings)
+
+
+async def _stats(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_stats(args, settings, autoload=plan.autoload)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_ask(args, settings, autoload=plan.autoload)
+
+
+async def _topics(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_topics(args, settings, autoload=plan.autoload)
+
+
+async def _console(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await run_console(args, settings, autoload=plan.autoload)
+
+
+async def _run(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await run_bot(settings, autoload=plan.autoload)
+
+
+async def _sync(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await sync_commands(settings, guild=args.guild)
+
+
+SUBCOMMANDS: list[Subcommand] = [
+    Subcommand("load", "load record files and folders into the store", _load, add_load_options),
+    Subcommand("stats", "counts of what the store holds", _stats, _json_flag("one JSON object")),
+    Subcommand(
+        "ask",
+        "answer a question from the store ('-' reads one question per line)",
+        _ask,
+        add_ask_options,
+    ),
+    Subcommand("topics", "topics with their story counts", _topics, _json_flag("print JSON")),
+    Subcommand(
+        "console",
+        "try the bot's commands in a terminal, no Discord needed",
+        _console,
+        _console_options,
+    ),
+    Subcommand("run", "run the Discord bot (needs DISCORD_TOKEN)", _run),
+    Subcommand(
+        "sync",
+        "publish the slash commands to Discord (globally, or to one server)",
+        _sync,
+        _sync_options,
+    ),
+]
+
+
+def version() -> str:
+    """The installed package's version (the checkout's, when run from one uninstalled)."""
+    try:
+        return metadata.version("newsbot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The `newsbot` parser, and each subcommand's own parser by name."""
+    p = argparse.ArgumentParser(
+        prog="newsbot",
+        description="A Discord bot that answers questions about the news. "
+        "Without a subcommand: run the bot when DISCORD_TOKEN is set, otherwise show the "
+        "console demo over the bundled data.",
+    )
+    p.add_argument("--version", action="version", version=f"newsbot {version()}")
+    p.add_argument(
+        "--db", metavar="FILE", help="SQLite store (default: $NEWSBOT_DB or data/newsbot.db)"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    parsers: dict[str, argparse.ArgumentParser] = {}
+    for command in SUBCOMMANDS:
+        sp = sub.add_parser(command.name, help=command.help, description=command.help)
+        # Repeated on each subcommand so `newsbot load --db x` works as well as
+        # `newsbot --db x load`.
+        sp.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="SQLite store")
+        command.options(sp)
+        parsers[command.name] = sp
+    return p, parsers
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse `argv`; a mistyped option is reported with its own subcommand's usage."""
+    top, parsers = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        # argparse hands a subcommand's unknown options up to the top parser, whose
+        # usage line says nothing about `stats --json`.
+        owner = parsers.get(args.command or "", top)
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -103,49 +185,55 @@ def _settings(args: argparse.Namespace) -> Settings:
 # -- entry point ---------------------------------------------------------------
 
 
-async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    cmd = args.command
-    if cmd == "load":
-        return await cmd_load(args, settings)
-    if cmd == "stats":
-        return await cmd_stats(args, settings)
-    if cmd == "ask":
-        return await cmd_ask(args, settings)
-    if cmd == "topics":
-        return await cmd_topics(args, settings)
-    if cmd == "console" or (cmd is None and not settings.token):
-        return await run_console(args, settings)
-    if cmd in ("run", None):
-        return await run_bot(settings)
-    if cmd == "sync":
-        return await sync_commands(settings, guild=args.guild)
-    raise UsageError(f"unknown command {cmd!r}")
+async def _dispatch(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    by_name = {c.name: c for c in SUBCOMMANDS}
+    name = args.command or ("run" if settings.token else "console")
+    if name not in by_name:
+        raise UsageError(f"unknown command {name!r}")
+    return await by_name[name].run(args, settings, plan)
+
+
+def _quiet_stdout() -> None:
+    # The reader is gone: point stdout at /dev/null so the interpreter's final
+    # flush does not print a second BrokenPipeError on the way out.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The `newsbot` command; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     # `.env` fills in what the environment lacks, for every variable (some, like
     # NEWSBOT_WORDNET, are read where they are used rather than through Settings).
     load_dotenv(".env", override=False)
     try:
         settings = _settings(args)
+        plan = plan_store(settings, args.command or ("run" if settings.token else "console"))
     except ConfigError as exc:
         print(f"newsbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    except UsageError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    interactive = args.command == "console" or (args.command is None and not settings.token)
+    handler = setup_logging(settings, verbose=args.verbose, console=interactive)
     try:
-        return asyncio.run(_dispatch(args, settings))
+        return asyncio.run(_dispatch(args, settings, plan))
     except (UsageError, StoreError, ConfigError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _quiet_stdout()
+        return BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+    finally:
+        stop_logging(handler)
 
 
 if __name__ == "__main__":

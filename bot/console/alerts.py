@@ -87,7 +87,7 @@ class ConsoleSender:
             console.print(Text(f"  ({note})", style="dim"))
         for batch in alert_batches(list(articles), topic=topic):
             for embed in batch:
-                console.print(embed_panel(embed))
+                console.print(embed_panel(embed, console.width))
         message_id = delivery.edit_message_id
         if message_id is None:
             self._next_id += 1
@@ -200,9 +200,15 @@ async def unsubscribe(session: Screen, rest: str) -> None:
     subs = await subscriptions.personal(session.room.store, CONSOLE_USER_ID)
     wanted = rest.strip().lstrip("#")
     match = [s for s in subs if wanted.isdigit() and s.id == int(wanted)]
+    if not match and wanted.isdigit():
+        session.hint(f"You have no subscription #{wanted}; /subscriptions lists yours.")
+        return
     if not match and wanted:
         topic = await session.room.searcher.resolve_topic(wanted)
         match = [s for s in subs if topic and s.topic_key == topic.casefold()]
+    if not match and wanted:
+        session.hint(f"You have no subscription to {wanted!r}; /subscriptions lists yours.")
+        return
     if not match:
         session.hint("Usage: /unsubscribe <topic or #id>; /subscriptions lists yours.")
         return

@@ -3,12 +3,19 @@
 Each command builds the very `Reply` (embeds and buttons) that the slash
 command sends (`bot.replies`); `bot.console.panels` prints it, and
 `bot.console.alerts` holds the subscription commands and the alert printer.
+
+A line that is not a command is a question (`/news`). Adding a command is one
+`COMMANDS` entry (usage and help line) and one `cmd_<name>(self, rest)` method.
+While the console runs it watches the store's generation, as the Discord bot
+does, so stories loaded by another process (`newsbot load`) reach its alerts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import sys
 import webbrowser
 from pathlib import Path
@@ -19,27 +26,34 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.console import alerts as console_alerts
+from bot.console import latest as console_latest
 from bot.console.alerts import CONSOLE_USER_ID
-from bot.console.panels import Action, print_reply
+from bot.console.panels import Action, Pager, print_reply
+from bot.console.prompt import make_prompt
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.core.store import StoreBusy
 from bot.replies.admin import reload_reply, stats_reply
-from bot.replies.news import help_reply, latest_reply, news_reply, topics_reply
+from bot.replies.embeds import info_embed
+from bot.replies.news import latest_reply, news_reply, topics_reply
 from bot.replies.reply import NewsPager, Reply
 
 log = logging.getLogger(__name__)
 
 
 DEMO_COMMAND = "/news ibm facial recognition human rights"
+GENERATION_POLL_SECONDS = 2.0  # how often the console looks for loads by other processes
+LATEST_MAX = 20  # /latest shows 1..LATEST_MAX stories, as on Discord
+_COUNT = re.compile(r"^[+-]?\d+$")
 
 
 # -- the command loop ---------------------------------------------------------------
 
 
+# name → (usage as the console reads it, what it does). The console's /help prints this.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "news": ("/news <question>", "the story that best answers your question"),
-    "latest": ("/latest [topic] [count]", "the newest stories, of one topic if you like"),
+    "news": ("/news <question>", "the story that best answers your question (or just type it)"),
+    "latest": ("/latest [topic] [count 1-20]", "the newest stories, of one topic if you like"),
     "topics": ("/topics", "topics with story counts"),
     "subscribe": (
         "/subscribe <topic> [keywords=a,b] [min_quality=N] [max_per_hour=N] "
@@ -54,7 +68,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
     "help": ("/help", "this list"),
 }
-WORDS = ("next", "prev", "open N", "quit")
+ADMIN_SUBCOMMANDS = ("reload", "stats")
+WORDS = ("next", "prev", "open N", "quit (or Ctrl-D)")
 
 
 class ConsoleSession:
@@ -63,15 +78,17 @@ class ConsoleSession:
     def __init__(self, room: Newsroom, console: Console) -> None:
         self.room = room
         self.console = console
-        self.pager: NewsPager | None = None
+        self.pager: Pager | None = None  # the last /news or /latest, for next/prev
         self.links: list[Action] = []
         self.alerts = console_alerts.console_dispatcher(room.store, console)
+        self.generation: int | None = None
 
-    def show(self, reply: Reply) -> None:
-        """Print a reply; its links become `open N`, its pager `next`/`prev`."""
-        self.links = print_reply(self.console, reply)
-        if reply.pager is not None:
-            self.pager = reply.pager
+    def show(self, reply: Reply, pager: Pager | None = None) -> None:
+        """Print a reply; its links become `open N`, its pager (or `pager`) `next`/`prev`."""
+        pager = pager or reply.pager
+        self.links = print_reply(self.console, reply, pager)
+        if pager is not None:
+            self.pager = pager
 
     def hint(self, text: str) -> None:
         """Print a one-line note (usage, a refusal) in yellow."""
@@ -84,18 +101,23 @@ class ConsoleSession:
             return True
         word, _, rest = line.partition(" ")
         low = word.lower()
-        if low in ("quit", "exit", "/quit", "/exit", "q"):
+        # The console's own words count only alone on a line (`open` takes its N):
+        # "next generation chips" and "exit polls" are questions.
+        alone = not rest.strip()
+        if alone and low in ("quit", "exit", "/quit", "/exit", "q"):
             return False
-        if low in ("next", "n", "prev", "p", "previous"):
+        if alone and low in ("next", "n", "prev", "p", "previous"):
             await self._page(+1 if low in ("next", "n") else -1)
             return True
-        if low == "open" or low.isdigit():
+        if (low == "open" and (alone or rest.strip().isdigit())) or (alone and low.isdigit()):
             self._open(rest if low == "open" else low)
             return True
         name = low.lstrip("/")
         if name not in COMMANDS:
-            self._unknown(word)
-            return True
+            if word.startswith("/") or (not rest and self._close_command(name)):
+                self._unknown(word)
+                return True
+            name, rest = "news", line  # anything else is a question
         try:
             await getattr(self, f"cmd_{name}")(rest.strip())
         except StoreBusy:
@@ -104,6 +126,12 @@ class ConsoleSession:
             log.exception("command %s failed", name)
             self.hint(f"/{name} failed; details are in the log.")
         return True
+
+    @staticmethod
+    def _close_command(word: str) -> str | None:
+        """The command a lone word is a typo of ('topcs' → 'topics'), if it is one."""
+        best = process.extractOne(word, list(COMMANDS), score_cutoff=80)
+        return best[0] if best else None
 
     def _unknown(self, word: str) -> None:
         name = word.lower().lstrip("/")
@@ -115,10 +143,18 @@ class ConsoleSession:
             self.hint(f"Unknown command {word!r}. Type /help for the list.")
 
     async def _page(self, step: int) -> None:
-        if self.pager is None or self.pager.total < 2:
+        pager = self.pager
+        if pager is None or pager.total < 2:
             self.hint("Nothing to page through; ask something with /news first.")
             return
-        self.show(await self.pager.move(step))
+        unit = "story" if isinstance(pager, NewsPager) else "page"
+        if step > 0 and pager.index >= pager.total - 1:
+            self.hint(f"That was the last {unit} ({pager.total} of {pager.total}); prev goes back.")
+            return
+        if step < 0 and pager.index <= 0:
+            self.hint(f"This is the first {unit} (1 of {pager.total}); next goes on.")
+            return
+        self.show(await pager.move(step), pager)
 
     def _open(self, arg: str) -> None:
         if not arg.strip().isdigit() or not (1 <= int(arg) <= len(self.links)):
@@ -143,36 +179,56 @@ class ConsoleSession:
         self.show(await news_reply(self.room, rest, owner_id=CONSOLE_USER_ID))
 
     async def cmd_latest(self, rest: str) -> None:
-        """/latest [topic] [count]."""
+        """/latest [topic] [count]: a count outside 1-20 is brought within it, and said so."""
         words = rest.split()
         count = 5
-        if words and words[-1].isdigit():
-            count = int(words.pop())
-        self.show(await latest_reply(self.room, " ".join(words) or None, count))
+        if words and _COUNT.match(words[-1]):
+            asked = int(words.pop())
+            count = max(1, min(asked, LATEST_MAX))
+            if count != asked:
+                self.hint(f"Showing {count}: /latest shows 1 to {LATEST_MAX} stories, not {asked}.")
+        topic = " ".join(words) or None
+        fetch = min(count * console_latest.PAGES, console_latest.MAX_STORIES)
+        name, articles = await self.room.latest(topic, fetch)
+        if topic and name is None:  # no such topic: the "did you mean" reply Discord gives
+            self.show(await latest_reply(self.room, topic, count))
+            return
+        title = f"Latest in {name}" if name else "Latest stories"
+        pages = console_latest.LatestPages(title, articles, count)
+        self.show(pages.render(), pages)
 
     async def cmd_topics(self, rest: str) -> None:
         """/topics: topics with story counts."""
         self.show(await topics_reply(self.room))
 
     async def cmd_help(self, rest: str) -> None:
-        """/help, plus the console's own words (next, prev, open N, quit)."""
-        self.show(help_reply())
-        self.console.print(Text("In the console also: " + ", ".join(WORDS), style="dim"))
+        """/help: the commands as the console reads them, and its own words."""
+        lines = [(usage, what) for usage, what in COMMANDS.values()]
+        self.show(Reply([info_embed("newsbot console commands", lines, inline=False)]))
+        self.console.print(
+            Text(
+                "Type a question without a command to ask it. Also: " + ", ".join(WORDS),
+                style="dim",
+            )
+        )
 
     async def cmd_admin(self, rest: str) -> None:
         """/admin reload | stats (sync needs Discord)."""
         sub = rest.split()[0].lower() if rest.split() else ""
         if sub == "reload":
             report = await self.room.reload(wait=False)
-            self.show(reload_reply(report))
-            if report.changed:
-                await self.deliver_alerts()
+            self.show(reload_reply(report, root=self.room.settings.data_dir))
+            # Also after a reload that changed nothing: alerts matched by a load in
+            # another process may be waiting.
+            await self.deliver_alerts()
         elif sub == "stats":
             self.show(await stats_reply(self.room))
         elif sub == "sync":
             self.hint("/admin sync publishes commands to Discord; run `newsbot sync` with a token.")
         else:
-            self.hint("Usage: /admin reload | /admin stats")
+            best = process.extractOne(sub, ADMIN_SUBCOMMANDS, score_cutoff=60) if sub else None
+            guess = f"Did you mean /admin {best[0]}? " if best else ""
+            self.hint(f"{guess}Usage: /admin reload | /admin stats")
 
     async def cmd_subscribe(self, rest: str) -> None:
         """/subscribe <topic> [keywords=a,b] [min_quality=N] [alert options]."""
@@ -190,6 +246,31 @@ class ConsoleSession:
         """Print every alert that is due (after reloads and rescans)."""
         await self.alerts.run_once()
 
+    async def check_store(self) -> bool:
+        """Catch up with loads by other processes: when the store's generation moved,
+        refresh the search index and print the alerts due. True when it had moved."""
+        now = await self.room.store.generation()
+        seen, self.generation = self.generation, now
+        if seen is None or now == seen:
+            return False
+        await self.room.searcher.refresh()
+        await self.deliver_alerts()
+        return True
+
+    async def watch_store(self, interval: float = GENERATION_POLL_SECONDS) -> None:
+        """Print the alerts already due, then `check_store` every `interval` seconds until
+        cancelled; survives errors."""
+        await self.check_store()
+        await self.deliver_alerts()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.check_store()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("watching the store for changes failed")
+
 
 # -- entry point ------------------------------------------------------------------
 
@@ -200,22 +281,16 @@ def make_console(no_color: bool = False) -> Console:
 
 
 async def _interactive(session: ConsoleSession, history: Path) -> None:
-    # Lazy for start-up speed (~0.1 s): every `newsbot` command imports this
-    # module, and only an interactive terminal needs prompt_toolkit.
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
-
-    try:
-        prompt: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
-    except OSError:
-        prompt = PromptSession()
-    while True:
-        try:
-            line = await prompt.prompt_async("newsbot> ")
-        except (EOFError, KeyboardInterrupt):
-            return
-        if not await session.run_line(line):
-            return
+    prompt, patch_stdout = make_prompt(history)
+    # Alerts printed while the prompt waits go above it, not through the typed line.
+    with patch_stdout():
+        while True:
+            try:
+                line = await prompt.prompt_async("newsbot> ")
+            except (EOFError, KeyboardInterrupt):  # Ctrl-D, or Ctrl-C on an empty line
+                return
+            if not await session.run_line(line):
+                return
 
 
 async def _piped(session: ConsoleSession) -> None:
@@ -228,10 +303,11 @@ async def _piped(session: ConsoleSession) -> None:
             return
 
 
-async def run_console(args: Any, settings: Settings) -> int:
-    """`newsbot console`: run `-c` commands and exit, or read commands until quit."""
+async def run_console(args: Any, settings: Settings, *, autoload: bool = True) -> int:
+    """`newsbot console`: run `-c` commands and exit, or read commands until quit.
+    `autoload`: a new store is first filled from the data folder."""
     console = make_console(getattr(args, "no_color", False))
-    room = await Newsroom.open(settings)
+    room = await Newsroom.open(settings, autoload=autoload)
     session = ConsoleSession(room, console)
     tasks: list[asyncio.Task[Any]] = []
     main_job = getattr(args, "command", None) is None  # plain `newsbot`, no token
@@ -261,13 +337,17 @@ async def run_console(args: Any, settings: Settings) -> int:
                     )
                 )
             )
+        tasks.append(asyncio.create_task(session.watch_store()))
         console.print(
             Text(
-                f"newsbot console: {(await room.store.stats())['stories']} stories. "
-                "Type /help for commands, quit to leave. Try: " + DEMO_COMMAND,
+                f"newsbot console: {(await room.store.stats())['stories']:,} stories. "
+                "Type a question, /help for commands, quit to leave. Try: " + DEMO_COMMAND,
                 style="bold",
             )
         )
+        log_file = _log_file()
+        if log_file:
+            console.print(Text(f"Log: {log_file}", style="dim"))
         if main_job:
             await session.run_line(DEMO_COMMAND)
         if sys.stdin.isatty():
@@ -278,4 +358,15 @@ async def run_console(args: Any, settings: Settings) -> int:
     finally:
         for t in tasks:
             t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
         await room.close()
+
+
+def _log_file() -> str | None:
+    """Where this process's log lines go, when that is a file."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return None

@@ -19,7 +19,9 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import select
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -29,6 +31,7 @@ from typing import Any, NamedTuple
 
 from bot.core.records import (
     DEFAULT_MAX_RECORD_BYTES,
+    FieldWarning,
     RecordError,
     parse_bytes,
     scan_paths,
@@ -58,7 +61,7 @@ class LoadReport:
     duplicates: int = 0
     pruned: int = 0
     rejected: list[RecordError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[FieldWarning] = field(default_factory=list)
     added_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
@@ -95,7 +98,8 @@ class LoadReport:
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        """The counts as JSON-ready data (rejections as strings; no ids or warnings)."""
+        """The counts as JSON-ready data: rejections as strings, warnings as
+        {path, field, value, reason}; no ids."""
         return {
             "files": self.files,
             "added": self.added,
@@ -104,6 +108,7 @@ class LoadReport:
             "duplicates": self.duplicates,
             "pruned": self.pruned,
             "rejected": [str(e) for e in self.rejected],
+            "warnings": [w.as_dict() for w in self.warnings],
             "seconds": round(self.seconds, 3),
         }
 
@@ -132,7 +137,7 @@ class ParsedFile(NamedTuple):
     path: str  # absolute
     digest: str
     url: str  # the story's canonical URL
-    warnings: tuple[str, ...]
+    warnings: tuple[FieldWarning, ...]
     prepared: bytes  # a pickled `Prepared`, unpickled by the parent only when it is kept
 
 
@@ -193,7 +198,43 @@ def parse_executor(n_files: int, workers: int | None) -> Executor | None:
     ctx = multiprocessing.get_context("forkserver")
     # Workers run `parse_chunk` from this module: preloaded, each fork starts with it imported.
     ctx.set_forkserver_preload(["bot.core.loader"])
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    return ProcessPoolExecutor(
+        max_workers=n, mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(),)
+    )
+
+
+def watch_parent(pid: int) -> None:
+    """Worker initializer: the worker exits as soon as process `pid` (the load) is gone.
+
+    However the load dies: a SIGKILL gives the pool no chance to stop its workers,
+    and an idle worker blocked on the task queue would otherwise wait forever
+    (reparented to init), holding the forkserver and resource tracker alive too.
+    """
+    threading.Thread(target=_exit_when_gone, args=(pid,), name="watch-parent", daemon=True).start()
+
+
+def _exit_when_gone(pid: int) -> None:
+    try:
+        # Linux: a pidfd turns readable when the process exits; no polling.
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:
+        while _alive(pid):
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # another user's process took the id: ours is gone
+    return True
 
 
 def _main_is_importable() -> bool:
@@ -250,6 +291,9 @@ async def _load(
             + " (an unmounted or empty folder would otherwise empty the store)"
         )
     known = await store.known_sources()
+    # A file unchanged since the last load is not parsed, but it may still be a
+    # duplicate of a file earlier in this scan: its stored URL says so.
+    known_urls = await store.source_urls()
     items = [(f, os.path.abspath(f)) for f in scan.files]
     work = [(shown, path, known.get(path)) for shown, path in items]
 
@@ -265,7 +309,28 @@ async def _load(
             return open_tx
 
         applied = 0
-        seen_urls: dict[str, str] = {}
+        # story URL → the file that holds it: the first in scan order wins, on the
+        # first load and on every reload alike.
+        kept: dict[str, str] = {}
+
+        def is_duplicate(path: str, url: str | None) -> bool:
+            if url is None:
+                return False
+            first = kept.setdefault(url, path)
+            if first == path:
+                return False
+            report.duplicates += 1
+            report.warnings.append(
+                FieldWarning(
+                    path,
+                    "webUrl",
+                    url,
+                    f"has the same story URL as {first}, which was kept",
+                    dropped=False,
+                )
+            )
+            return True
+
         async for results in _parsed_chunks(work, max_bytes, workers):
             prepared: list[Prepared] = []
             sources: list[SourceFile] = []
@@ -273,17 +338,13 @@ async def _load(
                 if isinstance(res, RejectedFile):
                     report.rejected.append(RecordError(res.shown, res.reason))
                 elif isinstance(res, SameFile):
-                    report.unchanged += 1
+                    if not is_duplicate(res.path, known_urls.get(res.path)):
+                        report.unchanged += 1
                 else:
                     report.warnings.extend(res.warnings)
                     sources.append(SourceFile(res.path, res.digest, res.url))
-                    if res.url in seen_urls:
-                        report.duplicates += 1
-                        report.warnings.append(
-                            f"{res.path}: same story URL as {seen_urls[res.url]}; kept the first"
-                        )
+                    if is_duplicate(res.path, res.url):
                         continue
-                    seen_urls[res.url] = res.path
                     # Our own pickle, made by our own worker a moment ago.
                     prepared.append(pickle.loads(res.prepared))
             if sources:
@@ -308,7 +369,12 @@ async def _load(
         if report.changed:
             await tx.bump_generation()
         report.seconds = time.perf_counter() - started
-        summary = {**report.as_dict(), "rejected": len(report.rejected), "at": time.time()}
+        summary = {
+            **report.as_dict(),
+            "rejected": len(report.rejected),
+            "warnings": len(report.warnings),
+            "at": time.time(),
+        }
         await tx.set_meta("last_load", summary)
     return report
 

@@ -56,3 +56,26 @@ def strip_invisible(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def format_duration(seconds: float) -> str:
+    """Every duration newsbot prints, in one format: '0.4 s', '12 s', '3 min 5 s', '2 h 3 min',
+    '1 d 2 h'."""
+    if seconds < 9.95:  # what would print as "10.0 s" prints as "10 s"
+        return f"{max(seconds, 0.0):.1f} s"
+    whole = round(seconds)
+    d, rem = divmod(whole, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    if d:
+        return f"{d} d {h} h"
+    if h:
+        return f"{h} h {m} min"
+    if m:
+        return f"{m} min {s} s"
+    return f"{s} s"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 file', '3 files' (thousands separated: '1,204 files')."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

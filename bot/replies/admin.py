@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.core.loader import LoadReport
 from bot.core.newsroom import Newsroom
 from bot.core.records import RecordError
-from bot.core.text import format_bytes
+from bot.core.text import format_bytes, format_duration, plural
 from bot.replies.embeds import info_embed
 from bot.replies.reply import Reply
 from bot.replies.sanitize import plain
@@ -45,7 +45,7 @@ def reload_reply(report: LoadReport, *, root: str | os.PathLike[str] | None = No
             info_embed(
                 "Reload finished",
                 fields,
-                description=f"{report.files} files in {report.seconds:.1f} s",
+                description=f"{plural(report.files, 'file')} in {format_duration(report.seconds)}",
             )
         ],
         ephemeral=True,
@@ -54,7 +54,7 @@ def reload_reply(report: LoadReport, *, root: str | os.PathLike[str] | None = No
 
 def busy_reply(running_for: float | None) -> Reply:
     """/admin reload while one is already running."""
-    since = f" (running for {running_for:.0f} s)" if running_for is not None else ""
+    since = f" (running for {format_duration(running_for)})" if running_for is not None else ""
     return Reply(
         [
             info_embed(
@@ -67,20 +67,12 @@ def busy_reply(running_for: float | None) -> Reply:
     )
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    d, rem = divmod(seconds, 86400)
-    h, rem = divmod(rem, 3600)
-    m, s = divmod(rem, 60)
-    return f"{d}d {h}h {m}m" if d else f"{h}h {m}m {s}s"
-
-
 async def stats_reply(room: Newsroom, *, latency: float | None = None) -> Reply:
     """/admin stats: the archive, subscriptions, alerts, reloads and uptime."""
     st = await room.stats()
     last = st["last_reload"] or "none since start"
     if st.get("last_reload_at"):
-        ago = _duration(time.time() - st["last_reload_at"])
+        ago = format_duration(time.time() - st["last_reload_at"])
         last += f" ({ago} ago)"
     subs = st["subscriptions_by_status"]
     fields = [
@@ -95,7 +87,7 @@ async def stats_reply(room: Newsroom, *, latency: float | None = None) -> Reply:
         ("DB size", format_bytes(st["db_bytes"])),
         ("Newest story", str(st["newest"] or "—")),
         ("Last reload", last),
-        ("Uptime", _duration(st["uptime"])),
+        ("Uptime", format_duration(st["uptime"])),
     ]
     if latency is not None and latency == latency and latency != float("inf"):
         fields.append(("Gateway latency", f"{latency * 1000:.0f} ms"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from bot.core.newsroom import Newsroom
 from bot.core.store.types import OPERATOR, Audience
 from bot.replies.embeds import info_embed, latest_embed, no_match_embed, topics_embed
@@ -28,12 +30,24 @@ HELP_LINES = (
 )
 
 
+def empty_store_text(data_dir: str | os.PathLike[str]) -> str:
+    """What to do when the store holds no stories: every question would find nothing."""
+    return (
+        "The store holds no stories yet, so no question can find one. Load some with "
+        f"`newsbot load PATH`, or put record files in the data folder ({data_dir}) "
+        "and run /admin reload."
+    )
+
+
 async def news_reply(
     room: Newsroom, query: str, *, owner_id: int | None, audience: Audience = OPERATOR
 ) -> Reply:
     """/news: the best story for ``query`` (of those `audience` may see) with a pager
     for the next hits, or "No story matches" with suggestions (privately)."""
     answer = await room.ask(query, limit=MAX_PAGES, audience=audience)
+    if not answer.hits and (await room.store.stats())["stories"] == 0:
+        text = empty_store_text(room.settings.data_dir)
+        return Reply([info_embed("No stories yet", [], description=text)], ephemeral=True)
     if not answer.hits:
         return Reply(
             [no_match_embed(query, answer.suggestions, notice=answer.notice)], ephemeral=True

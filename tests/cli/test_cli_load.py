@@ -19,21 +19,6 @@ from tests.helpers import db_dump, db_query, write_raw, write_record
 KEYS = {"stories", "topics", "providers", "related", "newest", "db_bytes"}
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean environment: no `.env`, no stray NEWSBOT_* settings, nothing in the repo touched."""
-    for name in list(os.environ):
-        if name.startswith("NEWSBOT_") or name == "DISCORD_TOKEN":
-            monkeypatch.delenv(name)
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    # A command that forgot --db would land here, where tests can see it.
-    monkeypatch.setenv("NEWSBOT_DB", str(tmp_path / "default.db"))
-    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "no-data-dir"))
-    return tmp_path
-
-
 def records(root: Path, n: int, prefix: str = "s") -> list[Path]:
     return [
         write_record(
@@ -231,14 +216,17 @@ def test_db_option_respected_in_both_positions(
 def test_new_store_autoloads_data_dir_on_first_stats(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = env / "data-articles"
+    # The default store (data/newsbot.db under the current folder) fills itself.
+    monkeypatch.delenv("NEWSBOT_DB")
+    monkeypatch.delenv("NEWSBOT_DATA_DIR")
+    data = Path.cwd() / "data" / "articles"
     records(data, 4)
-    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data))
-    db = env / "fresh" / "new.db"
-    code, out, err = run(capsys, "--db", str(db), "stats", "--json")
+    db = Path("data") / "newsbot.db"
+    code, out, err = run(capsys, "stats", "--json")
     assert code == 0
     assert json.loads(out)["stories"] == 4
-    assert "new store" in err and str(data) in err
+    assert "new store" in err and "data/articles" in err
+    assert db.exists()
     # Only a brand-new store loads on its own: a later file waits for `newsbot load`.
     records(data, 5)
     code, out, err = run(capsys, "--db", str(db), "stats", "--json")

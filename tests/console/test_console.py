@@ -134,6 +134,9 @@ def test_console_one_shot_command(
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("NEWSBOT_RESCAN_SECONDS", "0")
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    # A store named with --db does not fill itself: load it first.
+    assert main(["--db", str(settings.db_path), "load", str(settings.data_dir)]) == 0
+    capsys.readouterr()
     code = main(["--db", str(settings.db_path), "console", "-c", "/news ibm face recognition"])
     out = capsys.readouterr().out
     assert code == 0
@@ -147,8 +150,8 @@ def test_main_job_without_token_runs_the_console_demo(tmp_path: Path) -> None:
     if not exe.exists():
         pytest.skip("newsbot console script not installed in this environment")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "NEWSBOT_"))}
-    env["NEWSBOT_DB"] = str(tmp_path / "demo.db")
-    env["NEWSBOT_DATA_DIR"] = str(PROJECT_ROOT / "data" / "articles")
+    # The default store (data/newsbot.db in the current folder) fills itself.
+    shutil.copytree(PROJECT_ROOT / "data" / "articles", tmp_path / "data" / "articles")
     proc = subprocess.run(
         [str(exe)],
         cwd=tmp_path,

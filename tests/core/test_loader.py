@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sqlite3
+import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -560,27 +563,100 @@ async def test_killed_process_leaves_store_unchanged(store: Store, tmp_path: Pat
     await seeded_store_and_changes(store, root)
     await store.close()
     full_before = db_dump(store.path)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        KILLED_LOAD,
-        str(store.path),
-        str(root),
-        stdout=asyncio.subprocess.PIPE,
+    # subprocess.Popen, not asyncio's: asyncio's child watcher (a process-wide
+    # waitpid thread) lost this child under load and reported returncode 255.
+    proc = subprocess.Popen(  # noqa: ASYNC220 (starting it does not block; waits run in threads)
+        [sys.executable, "-c", KILLED_LOAD, str(store.path), str(root)],
+        stdout=subprocess.PIPE,
         cwd=PROJECT_ROOT,
     )
     try:
         assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
         assert line.strip() == b"in-hook"  # every write done, COMMIT not yet
         proc.send_signal(signal.SIGKILL)
     finally:
-        if proc.returncode is None:
+        if proc.poll() is None:
             proc.kill()
-        await proc.wait()
+        await asyncio.to_thread(proc.wait, 60)
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     assert db_dump(store.path) == full_before
     assert integrity(store) == [("ok",)]
+
+
+ORPHANED_LOAD = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from bot.core.store import open_store
+    from bot.core.loader import load_paths
+
+    def stall(phase, done, total):
+        # Blocks the event loop with the parser processes up and idle.
+        print("parsing", flush=True)
+        time.sleep(120)
+
+    async def main():
+        store = await open_store(sys.argv[1])
+        await load_paths(store, [sys.argv[2]], workers=2, progress=stall)
+
+    asyncio.run(main())
+    """
+)
+
+
+def _marked_processes(mark: str) -> set[int]:
+    """Processes whose environment carries `mark` (a load's workers inherit it)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if mark.encode() in fh.read():
+                    found.add(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_sigkilled_load_leaves_no_parser_processes(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_folder(root, loader_mod.PROCESS_THRESHOLD + 50)
+    mark = f"NEWSBOT_TEST_ORPHAN_MARK=load-{os.getpid()}-{tmp_path.name}"
+    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1]}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED_LOAD, str(tmp_path / "o.db"), str(root)],
+        stdout=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"parsing"
+        helpers = _marked_processes(mark) - {proc.pid}
+        # Parser workers and the forkserver at least (the resource tracker too).
+        assert len(helpers) >= 3, helpers
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        left = helpers
+        for _ in range(100):
+            left = _marked_processes(mark)
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, f"{len(left)} processes outlived their load: {sorted(left)}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in _marked_processes(mark):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 async def test_concurrent_load_without_wait_is_refused(store: Store, tmp_path: Path) -> None:

@@ -23,7 +23,14 @@ from bot.core.records.frontmatter import (
     parse_text,
     split_front_matter,
 )
-from bot.core.records.model import Article, Image, Provider, RecordError, Related
+from bot.core.records.model import (
+    Article,
+    FieldWarning,
+    Image,
+    Provider,
+    RecordError,
+    Related,
+)
 from bot.core.records.scan import NOT_REGULAR, RECORD_SUFFIXES, Scan, scan_paths
 from bot.core.records.urls import canonical_url, is_http_url
 
@@ -37,6 +44,7 @@ __all__ = [
     "NOT_REGULAR",
     "RECORD_SUFFIXES",
     "Article",
+    "FieldWarning",
     "Image",
     "Provider",
     "RecordError",

@@ -8,7 +8,7 @@ import reprlib
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.core.records.model import Image, Provider, Related
+from bot.core.records.model import FieldWarning, Image, Provider, Related
 from bot.core.records.urls import is_http_url
 
 MAX_RELATED = 50
@@ -92,12 +92,11 @@ class FieldReader:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.warnings: list[str] = []
+        self.warnings: list[FieldWarning] = []
 
     def warn(self, name: str, value: Any, why: str) -> None:
         """Record that field ``name`` (holding ``value``) was dropped, and ``why``."""
-        shown = _short_repr.repr(value)
-        self.warnings.append(f"{self.path}: field {name!r} {why} ({shown}); dropped")
+        self.warnings.append(FieldWarning(self.path, name, _short_repr.repr(value), why))
 
     def text(self, d: dict, key: str, name: str | None = None) -> str:
         """Text (numbers as text too); ``""`` when absent or not text."""
@@ -202,8 +201,8 @@ class FieldReader:
         v = d.get("topics")
         if v is None:
             return ()
-        if isinstance(v, str):
-            v = [v]
+        # A bare string is not taken as one topic: `topics: "not a list"` is a
+        # mistake far more often than a story with exactly one topic.
         if not isinstance(v, list):
             self.warn("topics", v, "is not a list")
             return ()

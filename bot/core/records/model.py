@@ -7,6 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from bot.core.records.urls import canonical_url
 
@@ -61,6 +62,38 @@ class Related:
     images: tuple[Image, ...] = ()
 
 
+class FieldWarning(str):
+    """A warning about one record file: reads as its message (a `str`), and carries the
+    file's `path`, the `field`, a short repr of its `value` and the `reason`, for JSON."""
+
+    path: str
+    field: str
+    value: str
+    reason: str
+
+    def __new__(
+        cls, path: str, field: str, value: str, reason: str, *, dropped: bool = True
+    ) -> FieldWarning:
+        """`dropped`: the message ends '; dropped' (the field was left out of the story)."""
+        message = f"{path}: field {field!r} {reason} ({value})" + ("; dropped" if dropped else "")
+        self = super().__new__(cls, message)
+        self.path, self.field, self.value, self.reason = path, field, value, reason
+        self._dropped = dropped
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Warnings cross from the loader's worker processes in a pickle.
+        return (_field_warning, (self.path, self.field, self.value, self.reason, self._dropped))
+
+    def as_dict(self) -> dict[str, str]:
+        """The warning as JSON-ready data (`newsbot load --json`)."""
+        return {"path": self.path, "field": self.field, "value": self.value, "reason": self.reason}
+
+
+def _field_warning(path: str, field: str, value: str, reason: str, dropped: bool) -> FieldWarning:
+    return FieldWarning(path, field, value, reason, dropped=dropped)
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """One story, as loaded from one record file."""
@@ -82,7 +115,7 @@ class Article:
     related: tuple[Related, ...] = ()
     secured: str | None = None
     source: str | None = None  # the file it came from
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    warnings: tuple[FieldWarning, ...] = field(default=(), compare=False)
     id: int | None = field(default=None, compare=False)  # row id once stored
 
     @property

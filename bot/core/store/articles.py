@@ -53,6 +53,10 @@ class ArticleReads(ABC):
         """path → bytes hash of every record file loaded before."""
 
     @abstractmethod
+    async def source_urls(self) -> dict[str, str]:
+        """path → canonical story URL of every record file loaded before."""
+
+    @abstractmethod
     async def generation(self) -> int:
         """A counter bumped by every write that changes stories (in any process)."""
 

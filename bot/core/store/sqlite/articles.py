@@ -164,6 +164,10 @@ class ArticleQueries:
         rows = await fetch_all(self._conn, "SELECT path, file_hash FROM sources")
         return {r["path"]: r["file_hash"] for r in rows}
 
+    async def source_urls(self) -> dict[str, str]:
+        rows = await fetch_all(self._conn, "SELECT path, url FROM sources")
+        return {r["path"]: r["url"] for r in rows if r["url"]}
+
     async def generation(self) -> int:
         row = await fetch_one(self._conn, "SELECT value FROM meta WHERE key = 'generation'")
         return int(row["value"]) if row else 0
