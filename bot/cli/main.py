@@ -21,6 +21,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.cli.ask import cmd_ask, cmd_topics
+from bot.cli.feeds import add_parser as add_feeds_parser
+from bot.cli.feeds import cmd_feeds
 from bot.cli.load import cmd_load, cmd_stats
 from bot.console.session import run_console
 from bot.core.settings import ConfigError, Settings
@@ -85,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     con.add_argument("--no-color", action="store_true", help="plain output")
 
+    add_feeds_parser(sub, add)
+
     add("run", "run the Discord bot (needs DISCORD_TOKEN)")
     sy = add("sync", "publish the slash commands to Discord (globally, or to one server)")
     sy.add_argument(
@@ -113,6 +117,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await cmd_ask(args, settings)
     if cmd == "topics":
         return await cmd_topics(args, settings)
+    if cmd == "feeds":
+        return await cmd_feeds(args, settings)
     if cmd == "console" or (cmd is None and not settings.token):
         return await run_console(args, settings)
     if cmd in ("run", None):

@@ -2,7 +2,8 @@
 
 Each command builds the very `Reply` (embeds and buttons) that the slash
 command sends (`bot.replies`); `bot.console.panels` prints it, and
-`bot.console.alerts` holds the subscription commands and the alert printer.
+`bot.console.alerts` holds the subscription commands and the alert printer,
+`bot.console.feeds` the feed commands.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.console import alerts as console_alerts
+from bot.console import feeds as console_feeds
 from bot.console.alerts import CONSOLE_USER_ID
 from bot.console.panels import Action, print_reply
+from bot.core.feedloop import FeedPoller
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.core.store import StoreBusy
@@ -47,7 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "unsubscribe": ("/unsubscribe <topic or id>", "stop an alert"),
     "subscriptions": ("/subscriptions", "my alerts"),
-    "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
+    "admin": (
+        "/admin reload | stats | feeds add|list|remove|poll",
+        "reload the data folder, show stats, manage feeds",
+    ),
     "help": ("/help", "this list"),
 }
 WORDS = ("next", "prev", "open N", "quit")
@@ -62,6 +68,7 @@ class ConsoleSession:
         self.pager: NewsPager | None = None
         self.links: list[Action] = []
         self.alerts = console_alerts.console_dispatcher(room.store, console)
+        console_feeds.attach(self)
 
     def show(self, reply: Reply) -> None:
         """Print a reply; its links become `open N`, its pager `next`/`prev`."""
@@ -156,7 +163,7 @@ class ConsoleSession:
         self.console.print(Text("In the console also: " + ", ".join(WORDS), style="dim"))
 
     async def cmd_admin(self, rest: str) -> None:
-        """/admin reload | stats (sync needs Discord)."""
+        """/admin reload | stats | feeds … (sync needs Discord)."""
         sub = rest.split()[0].lower() if rest.split() else ""
         if sub == "reload":
             report = await self.room.reload(wait=False)
@@ -165,10 +172,12 @@ class ConsoleSession:
                 await self.deliver_alerts()
         elif sub == "stats":
             self.show(await stats_reply(self.room))
+        elif sub == "feeds":
+            await console_feeds.run(self, rest.strip()[len(sub) :])
         elif sub == "sync":
             self.hint("/admin sync publishes commands to Discord; run `newsbot sync` with a token.")
         else:
-            self.hint("Usage: /admin reload | /admin stats")
+            self.hint("Usage: /admin reload | /admin stats | /admin feeds …")
 
     async def cmd_subscribe(self, rest: str) -> None:
         """/subscribe <topic> [keywords=a,b] [min_quality=N]."""
@@ -257,6 +266,7 @@ async def run_console(args: Any, settings: Settings) -> int:
                     )
                 )
             )
+        tasks.append(asyncio.create_task(FeedPoller(room.feeds).run()))
         console.print(
             Text(
                 f"newsbot console: {(await room.store.stats())['stories']} stories. "

@@ -18,8 +18,8 @@ HELP_LINES = (
     ("/unsubscribe <subscription>", "stop alerts"),
     ("/subscriptions", "this server's alerts and yours"),
     (
-        "/admin reload | stats | sync",
-        "server managers: reload the stories, see stats, publish commands",
+        "/admin reload | stats | sync | feeds",
+        "server managers: reload the stories, see stats, publish commands, manage feeds",
     ),
 )
 
