@@ -1,4 +1,5 @@
-"""/admin reload | stats | sync: for server managers (Manage Server) and NEWSBOT_ADMIN_IDS."""
+"""/admin reload | stats | sync | feeds: for server managers (Manage Server) and
+NEWSBOT_ADMIN_IDS."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from bot.discord_app.run import publish
 from bot.replies.admin import busy_reply, reload_reply, stats_reply
 from bot.replies.reply import message_reply
 from commands.common import bot_of, deliver, ready
+from commands.feeds import FeedCommands
 
 log = logging.getLogger(__name__)
 
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class Admin(commands.GroupCog, group_name="admin", group_description="Manage newsbot"):
-    """/admin reload, /admin stats, /admin sync."""
+class Admin(
+    FeedCommands, commands.GroupCog, group_name="admin", group_description="Manage newsbot"
+):
+    """/admin reload, /admin stats, /admin sync, and /admin feeds … (`FeedCommands`)."""
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot

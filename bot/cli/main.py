@@ -29,6 +29,7 @@ from dotenv import load_dotenv
 
 from bot.cli.ask import add_ask_options, cmd_ask, cmd_topics
 from bot.cli.errors import UsageError
+from bot.cli.feeds import add_feeds_options, cmd_feeds
 from bot.cli.load import add_load_options, cmd_load, cmd_stats
 from bot.cli.logs import setup_logging, stop_logging
 from bot.cli.store import StorePlan, plan_store
@@ -92,6 +93,10 @@ async def _topics(args: argparse.Namespace, settings: Settings, plan: StorePlan)
     return await cmd_topics(args, settings, autoload=plan.autoload)
 
 
+async def _feeds(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_feeds(args, settings, autoload=plan.autoload)
+
+
 async def _console(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
     return await run_console(args, settings, autoload=plan.autoload)
 
@@ -119,6 +124,12 @@ SUBCOMMANDS: list[Subcommand] = [
         "try the bot's commands in a terminal, no Discord needed",
         _console,
         _console_options,
+    ),
+    Subcommand(
+        "feeds",
+        "RSS/Atom feeds: add, list, remove, poll, import, export",
+        _feeds,
+        add_feeds_options,
     ),
     Subcommand("run", "run the Discord bot (needs DISCORD_TOKEN)", _run),
     Subcommand(

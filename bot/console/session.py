@@ -2,7 +2,8 @@
 
 Each command builds the very `Reply` (embeds and buttons) that the slash
 command sends (`bot.replies`); `bot.console.panels` prints it, and
-`bot.console.alerts` holds the subscription commands and the alert printer.
+`bot.console.alerts` holds the subscription commands and the alert printer,
+`bot.console.feeds` the feed commands.
 
 A line that is not a command is a question (`/news`). Adding a command is one
 `COMMANDS` entry (usage and help line) and one `cmd_<name>(self, rest)` method.
@@ -26,10 +27,12 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.console import alerts as console_alerts
+from bot.console import feeds as console_feeds
 from bot.console import latest as console_latest
 from bot.console.alerts import CONSOLE_USER_ID
 from bot.console.panels import Action, Pager, print_reply
 from bot.console.prompt import make_prompt
+from bot.core.feedloop import FeedPoller
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.core.store import StoreBusy
@@ -65,10 +68,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "/subscriptions [list] | preview <#id> | why <#id> <story>",
         "my alerts; what one would look like; why a story was (not) sent",
     ),
-    "admin": ("/admin reload | stats", "reload the data folder, or show stats"),
+    "admin": (
+        "/admin reload | stats | feeds add|list|remove|poll",
+        "reload the data folder, show stats, manage feeds",
+    ),
     "help": ("/help", "this list"),
 }
-ADMIN_SUBCOMMANDS = ("reload", "stats")
+ADMIN_SUBCOMMANDS = ("reload", "stats", "feeds")
 WORDS = ("next", "prev", "open N", "quit (or Ctrl-D)")
 
 
@@ -82,6 +88,7 @@ class ConsoleSession:
         self.links: list[Action] = []
         self.alerts = console_alerts.console_dispatcher(room.store, console)
         self.generation: int | None = None
+        console_feeds.attach(self)
 
     def show(self, reply: Reply, pager: Pager | None = None) -> None:
         """Print a reply; its links become `open N`, its pager (or `pager`) `next`/`prev`."""
@@ -213,7 +220,7 @@ class ConsoleSession:
         )
 
     async def cmd_admin(self, rest: str) -> None:
-        """/admin reload | stats (sync needs Discord)."""
+        """/admin reload | stats | feeds … (sync needs Discord)."""
         sub = rest.split()[0].lower() if rest.split() else ""
         if sub == "reload":
             report = await self.room.reload(wait=False)
@@ -223,12 +230,14 @@ class ConsoleSession:
             await self.deliver_alerts()
         elif sub == "stats":
             self.show(await stats_reply(self.room))
+        elif sub == "feeds":
+            await console_feeds.run(self, rest.strip()[len(sub) :])
         elif sub == "sync":
             self.hint("/admin sync publishes commands to Discord; run `newsbot sync` with a token.")
         else:
             best = process.extractOne(sub, ADMIN_SUBCOMMANDS, score_cutoff=60) if sub else None
             guess = f"Did you mean /admin {best[0]}? " if best else ""
-            self.hint(f"{guess}Usage: /admin reload | /admin stats")
+            self.hint(f"{guess}Usage: /admin reload | /admin stats | /admin feeds …")
 
     async def cmd_subscribe(self, rest: str) -> None:
         """/subscribe <topic> [keywords=a,b] [min_quality=N] [alert options]."""
@@ -338,6 +347,7 @@ async def run_console(args: Any, settings: Settings, *, autoload: bool = True) -
                 )
             )
         tasks.append(asyncio.create_task(session.watch_store()))
+        tasks.append(asyncio.create_task(FeedPoller(room.feeds).run()))
         console.print(
             Text(
                 f"newsbot console: {(await room.store.stats())['stories']:,} stories. "

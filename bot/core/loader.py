@@ -355,6 +355,10 @@ async def _load(
                 report.unchanged += result.unchanged
                 report.added_ids.extend(result.added)
                 report.updated_ids.extend(result.updated)
+                if result.updated:
+                    # A story a server's feed stored first is now also the operator's record:
+                    # every server sees it (a new story has no sources, so it needs no row).
+                    await tx.add_story_sources(result.updated, "folder", None)
                 await tx.record_sources(sources)
             applied += len(results)
             if progress:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.alerts.matching import match_hook
+from bot.core.feeds import FeedService
 from bot.core.loader import LoadReport, load_paths
 from bot.core.records import Article
 from bot.core.search.searcher import Answer, Hit, Searcher
@@ -41,6 +42,8 @@ class Newsroom:
         self.settings = settings
         self.store = store
         self.searcher = Searcher(store, max_query_chars=settings.max_query_chars)
+        # Front ends set `feeds.on_change` (the bot refreshes search and wakes alerts there).
+        self.feeds = FeedService(store, settings)
         self.started_at = time.time()
         self.last_reload: LoadReport | None = None
         self.last_reload_at: float | None = None
@@ -61,8 +64,11 @@ class Newsroom:
         return room
 
     async def close(self) -> None:
-        """Close the store."""
-        await self.store.close()
+        """Close the feeds' HTTP session and the store."""
+        try:
+            await self.feeds.close()
+        finally:
+            await self.store.close()
 
     # -- loading -------------------------------------------------------------
 

@@ -10,6 +10,7 @@ falls back to the class attribute, and other modules that need a default
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -87,6 +88,30 @@ def _ids(env: dict[str, str], name: str) -> frozenset[int]:
     return frozenset(out)
 
 
+ALL_NETWORKS = ("0.0.0.0/0", "::/0")
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """`1`/`true`/`yes`: every network; `0`/empty: none; else comma-separated CIDR blocks."""
+    raw = env.get(name, "").strip()
+    if raw.lower() in ("", "0", "false", "no", "off"):
+        return ()
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return ALL_NETWORKS
+    out: list[str] = []
+    for part in re.split(r"[,\s]+", raw):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {_shown(part)} is not a network (expected 1, 0 or CIDR blocks "
+                "such as 192.168.1.0/24)"
+            ) from None
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything newsbot reads from its environment; the field defaults work offline."""
@@ -107,6 +132,15 @@ class Settings:
     page_timeout: float = 300.0
     max_query_chars: int = 300
     log_level: str = "INFO"
+    # Feeds (bot.core.feeds). Networks a feed may resolve to although private,
+    # loopback or link-local: () none, "1" in the environment means all.
+    feeds_allow_private: tuple[str, ...] = ()
+    max_feeds_per_guild: int = 20
+    feed_interval: float = 15 * 60.0
+    feed_max_bytes: int = 5 * 1024 * 1024
+    feed_host_gap: float = 1.0
+    feed_connect_timeout: float = 10.0
+    feed_timeout: float = 30.0
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -159,4 +193,16 @@ class Settings:
             page_timeout=_duration(env, "NEWSBOT_PAGE_TIMEOUT", cls.page_timeout),
             max_query_chars=_int(env, "NEWSBOT_MAX_QUERY_CHARS", cls.max_query_chars, minimum=20),
             log_level=level,
+            feeds_allow_private=_networks(env, "NEWSBOT_FEEDS_ALLOW_PRIVATE")
+            or cls.feeds_allow_private,
+            max_feeds_per_guild=_int(
+                env, "NEWSBOT_MAX_FEEDS_PER_GUILD", cls.max_feeds_per_guild, minimum=1
+            ),
+            feed_interval=_duration(env, "NEWSBOT_FEED_INTERVAL", cls.feed_interval),
+            feed_max_bytes=_int(env, "NEWSBOT_FEED_MAX_BYTES", cls.feed_max_bytes, minimum=1024),
+            feed_host_gap=_duration(env, "NEWSBOT_FEED_HOST_GAP", cls.feed_host_gap),
+            feed_connect_timeout=_duration(
+                env, "NEWSBOT_FEED_CONNECT_TIMEOUT", cls.feed_connect_timeout
+            ),
+            feed_timeout=_duration(env, "NEWSBOT_FEED_TIMEOUT", cls.feed_timeout),
         )

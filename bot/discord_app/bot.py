@@ -1,8 +1,8 @@
 """The Discord bot: a slash-command-only `AutoShardedBot` over the `Newsroom` core.
 
 `setup_hook` opens the store, loads one cog per area from `commands/`, and
-starts the background loops (periodic rescan, noticing loads made by other
-processes). Commands are never synced on start: `/admin sync` or
+starts the background loops (periodic rescan, polling feeds when due, noticing
+loads made by other processes). Commands are never synced on start: `/admin sync` or
 `newsbot sync` publish them (Discord rate-limits command creation); starting
 from the command line is `bot.discord_app.run`. The cogs are loaded by
 extension name, so nothing here imports `commands/`, and they import what they
@@ -21,6 +21,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.feedloop import FeedPoller
+from bot.core.feeds import PollReport
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.discord_app.errors import UserFacingError, send_error, user_message
@@ -84,6 +86,7 @@ class NewsBot(commands.AutoShardedBot):
         self._tasks: list[asyncio.Task[Any]] = []
         self.new_story_listeners: list[Callable[[], Awaitable[Any]]] = []
         self.live_pagers: set[int] = set()  # messages whose Previous/Next work (bot.views)
+        self.feed_poller: FeedPoller | None = None  # set by setup_hook
 
     @property
     def room(self) -> Newsroom:
@@ -93,7 +96,8 @@ class NewsBot(commands.AutoShardedBot):
         return self._room
 
     async def setup_hook(self) -> None:
-        """Open the store, load the cogs, start the rescan and generation-watching loops."""
+        """Open the store, load the cogs, start the rescan, feed-polling and
+        generation-watching loops."""
         if self._room is None:
             self._room = await Newsroom.open(self.settings)
         for ext in EXTENSIONS:
@@ -106,6 +110,9 @@ class NewsBot(commands.AutoShardedBot):
                     on_change=lambda _r: self.stories_changed(),
                 )
             )
+        self.room.feeds.on_change = self.feeds_changed  # the loop's polls and /admin feeds poll
+        self.feed_poller = FeedPoller(self.room.feeds)
+        self._spawn(self.feed_poller.run())
         self._spawn(self._watch_generation())
         if self.settings.dev_guild:
             log.info("NEWSBOT_DEV_GUILD set: use /admin sync or `newsbot sync` to publish there")
@@ -120,6 +127,11 @@ class NewsBot(commands.AutoShardedBot):
                 await listener()
             except Exception:
                 log.exception("new-story listener failed")
+
+    async def feeds_changed(self, reports: list[PollReport]) -> None:
+        """A feed poll stored new or changed stories: refresh the index, wake the alerts."""
+        await self.room.searcher.refresh()
+        await self.stories_changed()
 
     async def _watch_generation(self) -> None:
         # Loads by another process (`newsbot load` beside the bot) bump the

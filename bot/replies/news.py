@@ -24,8 +24,8 @@ HELP_LINES = (
         "this server's alerts and yours; an alert as it would look; why a story was not sent",
     ),
     (
-        "/admin reload | stats | sync",
-        "server managers: reload the stories, see stats, publish commands",
+        "/admin reload | stats | sync | feeds",
+        "server managers: reload the stories, see stats, publish commands, manage feeds",
     ),
 )
 

@@ -30,6 +30,8 @@ CASES = [
     (["bench.search", "--sizes", "1000", "--questions", "60"], ["p99", "WRatio"]),
     (["bench.alerts", "--small"], ["msg/s", "429"]),
     (["bench.discord", "--stories", "500"], ["news during reload", "autocomplete"]),
+    (["bench.feeds", "--feeds", "5", "--per-feed", "10"], ["stories/s", "ratio to the loader"]),
+    (["bench.grouping"], ["precision", "chosen"]),
 ]
 
 

@@ -460,7 +460,7 @@ async def test_help_lists_the_commands_privately(newsbot: BotHarness) -> None:
     assert e["title"] == "newsbot commands"
     names = [unescape(n) for n in fields(e)]
     assert "/news <question>" in names
-    assert "/admin reload | stats | sync" in names
+    assert "/admin reload | stats | sync | feeds" in names
 
 
 # ----------------------------------------------------------------------------- /admin

@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.store.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -191,6 +191,44 @@ MIGRATIONS: list[str] = [
         name       TEXT NOT NULL,
         created_at REAL NOT NULL
     ) WITHOUT ROWID;
+    """,
+    # 5 (issue 14): RSS/Atom feeds: the feeds with their polling state, and what each one
+    # last carried (an unchanged entry is not rewritten; the first poll stores silently).
+    """
+    CREATE TABLE feeds (
+        id            INTEGER PRIMARY KEY,
+        url           TEXT NOT NULL,
+        guild_id      INTEGER,                 -- the server that added it; NULL: the operator
+        added_by      INTEGER,                 -- Discord user id, when added from Discord
+        title         TEXT NOT NULL DEFAULT '',
+        topics        TEXT NOT NULL DEFAULT '[]',  -- JSON list, added to every entry's
+        every         REAL NOT NULL,           -- seconds between fetches
+        state         TEXT NOT NULL DEFAULT 'new'
+                      CHECK (state IN ('new', 'ok', 'error', 'paused', 'disabled', 'refused')),
+        reason        TEXT,
+        etag          TEXT,
+        last_modified TEXT,
+        body_hash     TEXT,                    -- of the last body parsed
+        failures      INTEGER NOT NULL DEFAULT 0,  -- consecutive failed fetches
+        gone          INTEGER NOT NULL DEFAULT 0,  -- consecutive 404/410 answers
+        polls         INTEGER NOT NULL DEFAULT 0,  -- fetches that stored entries
+        last_fetch    REAL,
+        next_fetch    REAL,
+        created_at    REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX feeds_owner_url ON feeds (coalesce(guild_id, 0), url);
+    CREATE INDEX feeds_due ON feeds (state, next_fetch);
+
+    CREATE TABLE feed_entries (
+        feed_id     INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        key         TEXT NOT NULL,             -- the entry's canonical URL
+        entry_hash  TEXT NOT NULL,
+        article_id  INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+        silent      INTEGER NOT NULL DEFAULT 0, -- stored by the feed's first poll: never alerts
+        PRIMARY KEY (feed_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX feed_entries_article ON feed_entries (article_id);
+    CREATE INDEX story_sources_source ON story_sources (source);
     """,
 ]
 
