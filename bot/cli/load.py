@@ -16,7 +16,10 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot.cli.embed import embed_store
 from bot.core import newsroom
+from bot.core.embeddings.models import OFF
+from bot.core.embeddings.status import embedding_line, embedding_stats
 from bot.core.loader import LoadError, LoadReport
 from bot.core.settings import Settings
 from bot.core.store import Store, open_store
@@ -96,9 +99,16 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         except LoadError as exc:
             print(f"newsbot load: {exc}", file=sys.stderr)
             return 2
+        print_load_report(report, as_json=args.json)
+        # After the load's transaction, never inside it: the load does not wait for them.
+        summary = sys.stderr if args.json else sys.stdout  # stdout holds the JSON alone
+        if args.embed and await embed_store(store, settings, summary=summary) != 0:
+            return 2
+        awaiting = (await store.embedding_counts(settings.embeddings)).awaiting
+        if awaiting and not args.json and settings.embeddings != OFF:
+            print(f"{awaiting} stories await embeddings (newsbot embed, or the running bot)")
     finally:
         await store.close()
-    print_load_report(report, as_json=args.json)
     if report.files == 0 and not report.loaded:
         print(
             "newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr
@@ -112,6 +122,7 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_filled(settings)
     try:
         stats = await store.stats()
+        stats.update(await embedding_stats(store, settings.embeddings))
     finally:
         await store.close()
     if args.json:
@@ -119,5 +130,6 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key in ("stories", "topics", "providers", "related", "newest"):
             print(f"{key:>10}: {stats[key]}")
+        print(f"{'embedded':>10}: {embedding_line(stats)}")
         print(f"{'db size':>10}: {format_bytes(stats['db_bytes'])} ({settings.db_path})")
     return 0

@@ -1,4 +1,4 @@
-"""`newsbot` command line: load, stats, ask, topics, console, run, sync.
+"""`newsbot` command line: load, embed, stats, ask, topics, console, run, sync.
 
 A thin layer over the Python API: this module holds the parser and sends
 each subcommand to its module (`bot.cli.load`, `bot.cli.ask`, the console,
@@ -21,6 +21,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.cli.ask import cmd_ask, cmd_topics
+from bot.cli.embed import cmd_embed
 from bot.cli.load import cmd_load, cmd_stats
 from bot.console.session import run_console
 from bot.core.settings import ConfigError, Settings
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     lp.add_argument("--json", action="store_true", help="print the result as JSON")
     lp.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
+    lp.add_argument(
+        "--embed", action="store_true", help="then embed the stories awaiting it (newsbot embed)"
+    )
+
+    em = add("embed", "compute the sentence embeddings stories await (semantic search)")
+    em.add_argument("--limit", type=int, default=None, help="embed at most this many")
 
     st = add("stats", "counts of what the store holds")
     st.add_argument("--json", action="store_true", help="one JSON object")
@@ -109,6 +116,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await cmd_load(args, settings)
     if cmd == "stats":
         return await cmd_stats(args, settings)
+    if cmd == "embed":
+        return await cmd_embed(args, settings)
     if cmd == "ask":
         return await cmd_ask(args, settings)
     if cmd == "topics":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -103,6 +104,8 @@ class Settings:
     page_timeout: float = 300.0
     max_query_chars: int = 300
     log_level: str = "INFO"
+    # The sentence-embedding model of semantic search (bot.core.embeddings.models), or "off".
+    embeddings: str = "all-minilm-l6-v2"
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -149,4 +152,15 @@ class Settings:
             page_timeout=_duration(env, "NEWSBOT_PAGE_TIMEOUT", cls.page_timeout),
             max_query_chars=_int(env, "NEWSBOT_MAX_QUERY_CHARS", cls.max_query_chars, minimum=20),
             log_level=level,
+            embeddings=embeddings_setting(env),
         )
+
+
+def embeddings_setting(env: Mapping[str, str] | None = None) -> str:
+    """NEWSBOT_EMBEDDINGS as a model name (folded), or `Settings.embeddings` when unset.
+
+    A function of its own: a `Searcher` made without settings (scripts, `newsbot ask`)
+    follows the environment too.
+    """
+    raw = (os.environ if env is None else env).get("NEWSBOT_EMBEDDINGS") or ""
+    return raw.strip().lower() or Settings.embeddings

@@ -21,6 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.embeddings.backfill import embed_forever
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.discord_app.errors import UserFacingError, send_error, user_message
@@ -107,6 +108,10 @@ class NewsBot(commands.AutoShardedBot):
                 )
             )
         self._spawn(self._watch_generation())
+        # Stories are searchable lexically once stored; this gives them their vectors.
+        semantic = self.room.searcher.semantic
+        if semantic.error is None:
+            self._spawn(embed_forever(self.room.store, semantic.encoder, semantic.model))
         if self.settings.dev_guild:
             log.info("NEWSBOT_DEV_GUILD set: use /admin sync or `newsbot sync` to publish there")
 

@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Self
 
 from bot.core.store.articles import ArticleReads
+from bot.core.store.embeddings import EmbeddingReads, EmbeddingWrites
 from bot.core.store.loading import LoadWrites
 from bot.core.store.outbox import MatchingWrites, OutboxReads, OutboxWrites
 from bot.core.store.search import SearchReads
@@ -20,14 +21,20 @@ from bot.core.store.subscriptions import SubscriptionReads, SubscriptionWrites
 
 
 class StoreTransaction(
-    LoadWrites, MatchingWrites, OutboxReads, OutboxWrites, SubscriptionReads, SubscriptionWrites
+    LoadWrites,
+    MatchingWrites,
+    OutboxReads,
+    OutboxWrites,
+    SubscriptionReads,
+    SubscriptionWrites,
+    EmbeddingWrites,
 ):
     """One write transaction (a unit of work): everything done through it commits
     together when the `Store.transaction()` block ends, or not at all. Its reads
     see its own writes."""
 
 
-class Store(ArticleReads, SearchReads, SubscriptionReads, OutboxReads):
+class Store(ArticleReads, SearchReads, SubscriptionReads, OutboxReads, EmbeddingReads):
     """An open store. Reads see committed data only, so questions are answered from a
     consistent snapshot while a long load is being written."""
 

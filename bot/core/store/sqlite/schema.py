@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -160,6 +160,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, source)
     ) WITHOUT ROWID;
     CREATE INDEX story_sources_guild ON story_sources (guild_id, article_id);
+    """,
+    # 4: sentence vectors per story and model (issue 12). `content_hash` is the story's
+    # at embedding time: a story edited since then awaits a new vector.
+    """
+    CREATE TABLE embeddings (
+        article_id   INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        model        TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        vector       BLOB NOT NULL,   -- layout: bot.core.embeddings.vectors
+        PRIMARY KEY (article_id, model)
+    );  -- a rowid table: rows of about a kilobyte are what WITHOUT ROWID is not for
+    CREATE INDEX embeddings_model ON embeddings (model, article_id);
     """,
 ]
 

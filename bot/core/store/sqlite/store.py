@@ -23,6 +23,7 @@ from bot.core.store.base import Store, StoreTransaction
 from bot.core.store.errors import StoreError, StoreUnavailable
 from bot.core.store.sqlite.articles import ArticleQueries
 from bot.core.store.sqlite.connection import Writer, connect
+from bot.core.store.sqlite.embeddings import EmbeddingQueries, EmbeddingWriteQueries
 from bot.core.store.sqlite.loading import LoadWriteQueries
 from bot.core.store.sqlite.outbox import MatchingQueries, OutboxQueries, OutboxWriteQueries
 from bot.core.store.sqlite.schema import migrate
@@ -69,6 +70,7 @@ class SQLiteTransaction(
     OutboxWriteQueries,
     SubscriptionQueries,
     SubscriptionWriteQueries,
+    EmbeddingWriteQueries,
     StoreTransaction,
 ):
     """A `StoreTransaction` on the writer connection, inside its `BEGIN IMMEDIATE`."""
@@ -79,7 +81,9 @@ class SQLiteTransaction(
 
 
 @_store_errors
-class SQLiteStore(ArticleQueries, SearchQueries, SubscriptionQueries, OutboxQueries, Store):
+class SQLiteStore(
+    ArticleQueries, SearchQueries, SubscriptionQueries, OutboxQueries, EmbeddingQueries, Store
+):
     """The `Store` of one SQLite file. Open with `await SQLiteStore.open(path)`."""
 
     def __init__(self, path: Path, read: aiosqlite.Connection, write: aiosqlite.Connection) -> None:
