@@ -22,7 +22,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bot.cli.embed import embed_store
 from bot.core import newsroom
+from bot.core.embeddings.models import OFF
+from bot.core.embeddings.status import embedding_line, embedding_stats
 from bot.core.loader import LoadError, LoadReport
 from bot.core.settings import Settings
 from bot.core.store import Store, open_store
@@ -41,6 +44,9 @@ def add_load_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--workers", type=int, default=None, help="parser processes (default: cores)")
+    p.add_argument(
+        "--embed", action="store_true", help="then embed the stories awaiting it (newsbot embed)"
+    )
 
 
 async def open_filled(settings: Settings, *, autoload: bool = True) -> Store:
@@ -120,9 +126,16 @@ async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
         except LoadError as exc:
             print(f"newsbot load: {exc}", file=sys.stderr)
             return 2
+        print_load_report(report, as_json=args.json)
+        # After the load's transaction, never inside it: the load does not wait for them.
+        summary = sys.stderr if args.json else sys.stdout  # stdout holds the JSON alone
+        if args.embed and await embed_store(store, settings, summary=summary) != 0:
+            return 2
+        awaiting = (await store.embedding_counts(settings.embeddings)).awaiting
+        if awaiting and not args.json and settings.embeddings != OFF:
+            print(f"{awaiting} stories await embeddings (newsbot embed, or the running bot)")
     finally:
         await store.close()
-    print_load_report(report, as_json=args.json)
     if report.files == 0 and not report.loaded:
         print(
             "newsbot load: no record files found (*.md, *.markdown, *.yml, *.yaml)", file=sys.stderr
@@ -136,6 +149,7 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings, *, autoload: b
     store = await open_filled(settings, autoload=autoload)
     try:
         stats = await store.stats()
+        stats.update(await embedding_stats(store, settings.embeddings))
     finally:
         await store.close()
     if args.json:
@@ -144,5 +158,6 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings, *, autoload: b
         for key in ("stories", "topics", "providers", "related"):
             print(f"{key:>10}: {stats[key]:,}")
         print(f"{'newest':>10}: {stats['newest'] or '— (no stories yet)'}")
+        print(f"{'embedded':>10}: {embedding_line(stats)}")
         print(f"{'db size':>10}: {format_bytes(stats['db_bytes'])} ({settings.db_path})")
     return 0

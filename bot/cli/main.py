@@ -1,4 +1,4 @@
-"""`newsbot` command line: load, stats, ask, topics, console, run, sync.
+"""`newsbot` command line: load, embed, stats, ask, topics, console, run, sync.
 
 A thin layer over the Python API: this module holds the parser and sends
 each subcommand to its module (`bot.cli.load`, `bot.cli.ask`, the console,
@@ -28,6 +28,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.cli.ask import add_ask_options, cmd_ask, cmd_topics
+from bot.cli.embed import cmd_embed
 from bot.cli.errors import UsageError
 from bot.cli.feeds import add_feeds_options, cmd_feeds
 from bot.cli.load import add_load_options, cmd_load, cmd_stats
@@ -93,6 +94,14 @@ async def _topics(args: argparse.Namespace, settings: Settings, plan: StorePlan)
     return await cmd_topics(args, settings, autoload=plan.autoload)
 
 
+async def _embed(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_embed(args, settings)
+
+
+def _embed_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", type=int, default=None, help="embed at most this many")
+
+
 async def _feeds(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
     return await cmd_feeds(args, settings, autoload=plan.autoload)
 
@@ -111,6 +120,12 @@ async def _sync(args: argparse.Namespace, settings: Settings, plan: StorePlan) -
 
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand("load", "load record files and folders into the store", _load, add_load_options),
+    Subcommand(
+        "embed",
+        "compute the sentence embeddings stories await (semantic search)",
+        _embed,
+        _embed_options,
+    ),
     Subcommand("stats", "counts of what the store holds", _stats, _json_flag("one JSON object")),
     Subcommand(
         "ask",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.alerts.matching import match_hook
+from bot.core.embeddings.status import embedding_stats
 from bot.core.feeds import FeedService
 from bot.core.loader import LoadReport, load_paths
 from bot.core.records import Article
@@ -41,7 +42,9 @@ class Newsroom:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.searcher = Searcher(store, max_query_chars=settings.max_query_chars)
+        self.searcher = Searcher(
+            store, max_query_chars=settings.max_query_chars, embeddings=settings.embeddings
+        )
         # Front ends set `feeds.on_change` (the bot refreshes search and wakes alerts there).
         self.feeds = FeedService(store, settings)
         self.started_at = time.time()
@@ -61,6 +64,7 @@ class Newsroom:
         except BaseException:
             await store.close()
             raise
+        room.searcher.semantic.preload(store)
         return room
 
     async def close(self) -> None:
@@ -150,6 +154,8 @@ class Newsroom:
             last_reload_at=self.last_reload_at,
             last_load=await self.store.get_meta("last_load"),
         )
+        semantic = self.searcher.semantic
+        stats.update(await embedding_stats(self.store, semantic.model, semantic.error))
         return stats
 
 

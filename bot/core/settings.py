@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
@@ -141,6 +142,8 @@ class Settings:
     feed_host_gap: float = 1.0
     feed_connect_timeout: float = 10.0
     feed_timeout: float = 30.0
+    # The sentence-embedding model of semantic search (bot.core.embeddings.models), or "off".
+    embeddings: str = "all-minilm-l6-v2"
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -205,4 +208,15 @@ class Settings:
                 env, "NEWSBOT_FEED_CONNECT_TIMEOUT", cls.feed_connect_timeout
             ),
             feed_timeout=_duration(env, "NEWSBOT_FEED_TIMEOUT", cls.feed_timeout),
+            embeddings=embeddings_setting(env),
         )
+
+
+def embeddings_setting(env: Mapping[str, str] | None = None) -> str:
+    """NEWSBOT_EMBEDDINGS as a model name (folded), or `Settings.embeddings` when unset.
+
+    A function of its own: a `Searcher` made without settings (scripts, `newsbot ask`)
+    follows the environment too.
+    """
+    raw = (os.environ if env is None else env).get("NEWSBOT_EMBEDDINGS") or ""
+    return raw.strip().lower() or Settings.embeddings

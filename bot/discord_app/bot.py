@@ -21,6 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.embeddings.backfill import embed_forever
 from bot.core.feedloop import FeedPoller
 from bot.core.feeds import PollReport
 from bot.core.newsroom import Newsroom, rescan_forever
@@ -114,6 +115,10 @@ class NewsBot(commands.AutoShardedBot):
         self.feed_poller = FeedPoller(self.room.feeds)
         self._spawn(self.feed_poller.run())
         self._spawn(self._watch_generation())
+        # Stories are searchable lexically once stored; this gives them their vectors.
+        semantic = self.room.searcher.semantic
+        if semantic.error is None:
+            self._spawn(embed_forever(self.room.store, semantic.encoder, semantic.model))
         if self.settings.dev_guild:
             log.info("NEWSBOT_DEV_GUILD set: use /admin sync or `newsbot sync` to publish there")
 

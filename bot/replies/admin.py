@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from bot.core.embeddings.status import embedding_line
 from bot.core.loader import LoadReport
 from bot.core.newsroom import Newsroom
 from bot.core.records import RecordError
@@ -84,6 +85,7 @@ async def stats_reply(room: Newsroom, *, latency: float | None = None) -> Reply:
             f"{st['subscriptions']} ({', '.join(f'{v} {k}' for k, v in subs.items()) or 'none'})",
         ),
         ("Pending alerts", str(st["outbox"].get("pending", 0))),
+        ("Embeddings", embedding_line(st)),
         ("DB size", format_bytes(st["db_bytes"])),
         ("Newest story", str(st["newest"] or "—")),
         ("Last reload", last),

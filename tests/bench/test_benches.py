@@ -27,7 +27,7 @@ BENCH_ENV = {
 
 CASES = [
     (["bench.load", "--sizes", "500", "--cache", "{tmp}"], ["stories/s", "x floor"]),
-    (["bench.search", "--sizes", "1000", "--questions", "60"], ["p99", "WRatio"]),
+    (["bench.search", "--legacy", "--sizes", "1000", "--questions", "60"], ["p99", "WRatio"]),
     (["bench.alerts", "--small"], ["msg/s", "429"]),
     (["bench.discord", "--stories", "500"], ["news during reload", "autocomplete"]),
     (["bench.feeds", "--feeds", "5", "--per-feed", "10"], ["stories/s", "ratio to the loader"]),
@@ -54,15 +54,34 @@ def test_benchmark_runs_small(argv: list[str], expected: list[str], tmp_path) ->
         assert text in proc.stdout, f"{text!r} missing from {args[0]} output"
 
 
+REAL_CASES = [
+    (
+        ["bench.relevance", "--generated", "200"],
+        ["store real:", "store real+200:", "bm25f", "newsbot[off]", "synonym", "targets on test"],
+    ),
+    (["bench.relevance", "--legacy", "--distractors", "200"], ["NOT THE JUDGE", "wratio"]),
+    (
+        ["bench.search", "--generated", "200", "--random-vectors"],
+        ["bm25 (a)", "newsbot[off]: ask p50", "autocomplete"],
+    ),
+]
+
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
-def test_relevance_benchmark_runs_small() -> None:
+@pytest.mark.parametrize(("argv", "expected"), REAL_CASES, ids=["relevance", "legacy", "search"])
+def test_real_question_benchmark_runs_small(
+    argv: list[str], expected: list[str], tmp_path: Path
+) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.relevance", "--distractors", "200"],
+        [sys.executable, "-m", *argv],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
-        env=BENCH_ENV,
+        timeout=900,
+        # Its own cache: a test never reads a store an earlier run of other code built.
+        env={**os.environ, "NEWSBOT_BENCH_CACHE": str(tmp_path)},
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "overall" in proc.stdout and "wratio" in proc.stdout.lower()
+    assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    for text in expected:
+        assert text in proc.stdout, f"{text!r} missing from {argv[0]} output"

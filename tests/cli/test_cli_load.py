@@ -17,6 +17,7 @@ from bot.core.store.sqlite import SCHEMA_VERSION
 from tests.helpers import db_dump, db_query, write_raw, write_record
 
 KEYS = {"stories", "topics", "providers", "related", "newest", "db_bytes"}
+KEYS |= {"embedded", "embedding_model", "embedding_error"}  # issue 12
 
 
 def records(root: Path, n: int, prefix: str = "s") -> list[Path]:

@@ -3,8 +3,8 @@
 A concept is one typed word with everything that counts as it: inflections
 found in the store, a typo correction, a joined form ('cloud comerce' →
 cloudcommerce), an acronym's expansion, and (weighted less) WordNet
-synonyms and longer words built on it. Topic, provider and exact-title
-detection live here too.
+synonyms and longer words built on it. Topic and exact-title detection live
+here too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from bot.core.search.index import Index, TopicEntry
 from bot.core.search.query import Parsed, is_stop, tokenize
 from bot.core.search.vocab import Vocabulary, stem
-from bot.core.search.vocab import root as derivational_root
 from bot.core.search.wordnet import WordNet
 
 
@@ -39,22 +38,19 @@ class Concept:
 
 @dataclass(slots=True)
 class Plan:
-    """How a question is searched: its concepts and corrections, and the topic, provider
-    and exact titles it names."""
+    """How a question is searched: its concepts and corrections, and the topic and
+    exact titles it names."""
 
     parsed: Parsed
     concepts: list[Concept]
     corrected: dict[str, str]
     topic: int | None  # detected topic
     topic_only: bool  # the question is just a topic request
-    provider: int | None
     exact: list[int]  # docs whose title is what was typed
 
 
 SYNONYM_ALTS = 5  # related words added per typed word at most
 USAGE_DAMP = 0.3  # how much everyday English usage lowers a word's weight
-DERIVED = 0.6  # a word of the typed word's derivational family ('computers' ~ compute)
-SPLIT = 0.6  # each part of an unknown compound the store writes apart ('salespeople')
 
 
 def _add(c: Concept, vocab: Vocabulary, words: Iterable[str], factor: float) -> None:
@@ -126,10 +122,6 @@ def build_concepts(
                 # A real word the store lacks may still be a slip for a name it
                 # has ('gravity' → Gravyty): worth a little, never a correction.
                 _add(c, vocab, vocab.family(near), 0.5)
-            if not fix and (parts := _split(vocab, term)):
-                # A compound the store writes apart ('salespeople' → sales people).
-                for part in parts:
-                    _add(c, vocab, vocab.family(part), SPLIT)
         c.df = min(vocab.n_docs, sum(vocab.df.get(a, 0) for a in core))
         expansion = index.acronyms.get(term)
         if expansion and len(expansion) >= 2:
@@ -140,8 +132,6 @@ def build_concepts(
             # Generic words have generic neighbours; only specific ones are expanded.
             _add_related(c, index, _related(index, wn, term))
             _add_related(c, index, _prefixed(index, term))
-        # Derivations are the same word's family, even for common words.
-        _add_related(c, index, derived_forms(index, term))
         out.append(c)
     for a, b in itertools.pairwise(out):
         # Two typed words that are one stored word ('cloud comerce' → cloudcommerce):
@@ -202,35 +192,6 @@ def _prefixed(index: Index, term: str) -> list[tuple[str, float]]:
     if len(root) < 5 or not root.isalpha():
         return []
     return [(w, 0.7) for w in vocab.with_prefix(root, limit=4) if len(w) <= len(root) + 5]
-
-
-def _split(vocab: Vocabulary, term: str) -> tuple[str, str] | None:
-    """Two stored words that make up an unknown typed one, both at least 4 letters
-    and neither a stopword; the split whose rarer half is commonest wins."""
-    if len(term) < 8 or not term.isalpha():
-        return None
-    best: tuple[int, tuple[str, str]] | None = None
-    for cut in range(4, len(term) - 3):
-        a, b = term[:cut], term[cut:]
-        if is_stop(a) or is_stop(b):
-            continue
-        da, db = vocab.df.get(a, 0), vocab.df.get(b, 0)
-        if da and db and (best is None or min(da, db) > best[0]):
-            best = (min(da, db), (a, b))
-    return best[1] if best else None
-
-
-def derived_forms(index: Index, term: str) -> list[tuple[str, float]]:
-    """Stored words of the typed word's derivational family ('computers' ~ compute,
-    'agree' ~ agreement), at a discount: derivations can drift in meaning."""
-    key = derivational_root(term)
-    if len(key) < 4 or key == term:
-        return []
-    return [
-        (w, DERIVED)
-        for w in index.vocab.with_prefix(key, limit=12)
-        if w != term and derivational_root(w) == key
-    ]
 
 
 def _add_related(c: Concept, index: Index, related: list[tuple[str, float]]) -> None:
@@ -296,16 +257,6 @@ def detect_topic(index: Index, parsed: Parsed) -> tuple[int | None, bool, set[st
         return None, False, set()
     rest = [w for w in words if w not in best_used]
     return best[3], not rest and best_full, best_used
-
-
-def detect_provider(index: Index, parsed: Parsed) -> int | None:
-    """The provider a question names (by its name, joined name or domain label), or None."""
-    padded = f" {parsed.folded} "
-    tokens = set(parsed.terms)
-    for k, p in enumerate(index.providers):
-        if (p.phrase and f" {p.phrase} " in padded and (len(p.phrase) >= 4)) or (p.keys & tokens):
-            return k
-    return None
 
 
 def exact_titles(index: Index, parsed: Parsed) -> list[int]:

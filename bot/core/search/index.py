@@ -35,11 +35,9 @@ class TopicEntry:
 
 @dataclass(slots=True)
 class ProviderEntry:
-    """A provider and the forms a question may name it by."""
+    """A provider, as replies name it."""
 
     name: str
-    phrase: str  # folded significant words, space-joined
-    keys: frozenset[str]  # one-word forms: joined name, domain label
 
 
 @dataclass(slots=True)
@@ -90,17 +88,6 @@ def _topic_entry(name: str, docs: list[int]) -> TopicEntry:
     )
 
 
-def _provider_entry(name: str, domain: str) -> ProviderEntry:
-    words = [w for w in tokenize(name) if not is_stop(w)]
-    keys = {"".join(words)} if words else set()
-    label = domain.lower().removeprefix("www.").split(".")[0] if domain else ""
-    if len(label) >= 4:
-        keys.add(label)
-    return ProviderEntry(
-        name=name, phrase=" ".join(words), keys=frozenset(k for k in keys if len(k) >= 3)
-    )
-
-
 class _UnionFind:
     def __init__(self, n: int) -> None:
         self.parent = list(range(n))
@@ -133,7 +120,7 @@ def _build_index(generation: int, snap: IndexSnapshot) -> Index:
     providers: list[ProviderEntry] = []
     for p in snap.providers:
         prov_pos[p.id] = len(providers)
-        providers.append(_provider_entry(p.name, p.domain or ""))
+        providers.append(ProviderEntry(p.name))
     titles = arts.titles
     ts = [t if t is not None else -math.inf for t in arts.published_ts]
     known_ts = [t for t in ts if t != -math.inf]

@@ -10,9 +10,13 @@ Pipeline of `Searcher.ask`:
    OR-ed and ranked by bm25 (title > topics, provider > related > excerpt),
    plus "every concept present" AND queries, which stop after a page. A word
    in half of all stories is never scored across the whole index.
+   The semantic half (`dense`) adds the stories nearest to the question's
+   sentence embedding, once the store holds vectors of the model.
 4. Candidates are reranked in Python: IDF-weighted coverage of the concepts by
-   field, title similarity (rapidfuzz), topic/provider named in the question,
-   then quality, heat and recency as tie-breakers.
+   field, title similarity (rapidfuzz), a topic named in the question,
+   then quality, heat and recency as tie-breakers; plus SEMANTIC_WEIGHT × the
+   question's cosine with the story. A story answers when the lexical score
+   passes CUTOFF or the cosine SEM_CUTOFF.
 5. Stories of one event (related links between stored stories, shared related
    links, near-identical titles) collapse into one hit.
 
@@ -48,13 +52,14 @@ from bot.core.search.concepts import (
     Matcher,
     Plan,
     build_concepts,
-    detect_provider,
     detect_topic,
     exact_titles,
 )
+from bot.core.search.dense import Dense, Semantic
 from bot.core.search.index import Index, load_index
 from bot.core.search.query import Parsed, is_stop, normalize_title, parse, tokenize
 from bot.core.search.wordnet import WordNet
+from bot.core.settings import embeddings_setting
 from bot.core.store import FieldWeights, Store, StoreError, TextQuery
 from bot.core.store.types import OPERATOR, Audience
 
@@ -69,9 +74,11 @@ FULL_RERANK = 80  # of those, read in full (excerpt, related headlines)
 # How much naming a word counts, by where the story names it: a headline says
 # what a story is about; other outlets' headlines and the excerpt say it less.
 FIELD_VALUE = {"title": 1.0, "topics": 0.85, "provider": 0.85, "related": 0.8, "excerpt": 0.75}
-SECOND_FIELD = 0.2  # bonus share when a word is named in a second field too
 TITLE_SIM = 0.15  # weight of rapidfuzz title similarity beside word coverage
 CUTOFF = 0.34  # below this a best hit is a guess, not an answer
+DENSE_K = 20  # nearest stories by embedding added to the lexical candidates
+SEMANTIC_WEIGHT = 2.0  # fused score = lexical score + this × cosine (dev split: 1, 2, 3, 4)
+SEM_CUTOFF = 0.3  # a cosine from which a story answers without a lexical match
 NO_MORE_WORDS = "Please add a few more words: that question has nothing to search for."
 
 
@@ -108,9 +115,13 @@ class Answer:
 class Searcher:
     """Answers questions from one store. Cheap to call; rebuilds its caches on reloads."""
 
-    def __init__(self, store: Store, *, max_query_chars: int = 300) -> None:
+    def __init__(
+        self, store: Store, *, max_query_chars: int = 300, embeddings: str | None = None
+    ) -> None:
         self.store = store
         self.max_query_chars = max_query_chars
+        # The model of the semantic half (NEWSBOT_EMBEDDINGS when not given), or "off".
+        self.semantic = Semantic(embeddings if embeddings is not None else embeddings_setting())
         self._index: Index | None = None
         self._checked = -math.inf
         self._lock = asyncio.Lock()
@@ -188,7 +199,9 @@ class Searcher:
                 notice="Search is unavailable right now; please try again.",
             )
 
-    async def _ask(self, text: str, limit: int, hidden: frozenset[int]) -> Answer:
+    async def _ask(
+        self, text: str, limit: int, hidden: frozenset[int], *, semantic: bool = True
+    ) -> Answer:
         index = await self._ready()
         parsed = parse(text, max_chars=self.max_query_chars)
         notice = (
@@ -219,12 +232,20 @@ class Searcher:
                 hits=self._collapse(index, [(i, 1.0) for i in docs], limit, hidden),
                 suggestions=[],
             )
-        candidates, every = await self._candidates(index, plan)
-        scored = await self._rerank(index, plan, candidates, every)
-        best = scored[0][1] if scored else 0.0
-        if best < CUTOFF:
+        # The semantic half runs in a thread meanwhile (see dense.Semantic.search).
+        nearest = (
+            asyncio.ensure_future(self.semantic.search(self.store, parsed.text, DENSE_K))
+            if semantic
+            else None
+        )
+        try:
+            candidates, every = await self._candidates(index, plan)
+        finally:
+            dense = await nearest if nearest is not None else None
+        scored, sure = await self._rerank(index, plan, candidates, every, dense)
+        if not sure:
             return answer(hits=[], suggestions=self._suggest(index, parsed, scored))
-        hits = self._collapse(index, [s for s in scored if s[1] >= CUTOFF], limit, hidden)
+        hits = self._collapse(index, [s for s in scored if s[0] in sure], limit, hidden)
         return answer(hits=hits, suggestions=[])
 
     def _plan(self, index: Index, parsed: Parsed) -> Plan:
@@ -236,7 +257,6 @@ class Searcher:
             corrected=corrected,
             topic=topic,
             topic_only=topic_only,
-            provider=detect_provider(index, parsed),
             exact=exact_titles(index, parsed),
         )
 
@@ -296,10 +316,19 @@ class Searcher:
         return found, every
 
     async def _rerank(
-        self, index: Index, plan: Plan, found: dict[int, float], every: set[int]
-    ) -> list[tuple[int, float]]:
+        self,
+        index: Index,
+        plan: Plan,
+        found: dict[int, float],
+        every: set[int],
+        dense: Dense | None,
+    ) -> tuple[list[tuple[int, float]], set[int]]:
+        """(candidates by fused score, best first; those sure enough to answer)."""
+        near = [index.pos[aid] for aid, _ in dense.top if aid in index.pos] if dense else []
+        for i in near:
+            found.setdefault(i, 0.0)
         if not found:
-            return []
+            return [], set()
         match = Matcher(plan.concepts, self._stem_cache, index.vocab)
         # Stage 1, cheap: titles (in memory) and bm25 pick the stories worth reading in full.
         best_bm25 = min(found.values()) or -1.0
@@ -309,7 +338,7 @@ class Searcher:
             pre.append((title + 0.6 * (bm / best_bm25) + (0.5 if i in every else 0.0), i))
         pre.sort(reverse=True)
         docs = [i for _, i in pre[:FULL_RERANK]]
-        docs.extend(i for i in plan.exact if i not in docs)
+        docs.extend(i for i in (*plan.exact, *near) if i not in docs)
         texts = await self.store.search_texts([index.ids[i] for i in docs])
         query_text = " ".join(plan.parsed.terms)
         span = max(1.0, index.ts_max - index.ts_min)
@@ -318,9 +347,10 @@ class Searcher:
         preferred = plan.exact[0] if plan.exact else None
         n = len(plan.concepts)
         scored: list[tuple[int, float]] = []
+        sure: set[int] = set()
+        cosines = _cosines(index, docs, dense)
         for i in docs:
             best = [0.0] * n
-            second = [0.0] * n
             found_text = texts.get(index.ids[i])
             for name, text in (
                 ("title", index.titles[i]),
@@ -331,16 +361,13 @@ class Searcher:
             ):
                 if not text:
                     continue
-                for k, v in enumerate(match.scores(text, FIELD_VALUE[name])):
-                    if v > best[k]:
-                        best[k], second[k] = v, best[k]
-                    elif v > second[k]:
-                        second[k] = v
-            # Named again in another field (the excerpt, other outlets' headlines):
-            # the story is more about it than one that mentions it once.
-            lex = match.coverage(
-                [min(1.0, b + SECOND_FIELD * s2) for b, s2 in zip(best, second, strict=True)]
-            )
+                # Each word's best field only: a bonus for a second field changed no
+                # answer of the dev split, with or without the semantic half.
+                best = [
+                    max(b, v)
+                    for b, v in zip(best, match.scores(text, FIELD_VALUE[name]), strict=True)
+                ]
+            lex = match.coverage(best)
             sim = (
                 fuzz.token_set_ratio(query_text, index.titles[i], processor=utils.default_process)
                 / 100
@@ -348,17 +375,19 @@ class Searcher:
             score = (1 - TITLE_SIM) * lex + TITLE_SIM * sim
             if plan.topic is not None and plan.topic in index.doc_topics[i]:
                 score += 0.1
-            if plan.provider is not None and index.provider[i] == plan.provider:
-                score += 0.1
             if i in exact:
                 score += 2.0 if i == preferred else 1.0
             t = index.ts[i]
             fresh = 0.0 if t == -math.inf else (t - index.ts_min) / span
             score += 0.02 * index.quality[i] / 100 + 0.01 * min(index.heat[i], 200) / 200
             score += recency_w * fresh
-            scored.append((i, score))
+            cos = cosines.get(i, 0.0)
+            real = dense.cosine(index.ids[i]) if dense is not None else None
+            if score >= CUTOFF or (real is not None and real >= SEM_CUTOFF):
+                sure.add(i)
+            scored.append((i, score + SEMANTIC_WEIGHT * cos))
         scored.sort(key=lambda s: (-s[1], -index.ts[s[0]], -index.ids[s[0]]))
-        return scored
+        return scored, sure
 
     def _collapse(
         self,
@@ -399,7 +428,8 @@ class Searcher:
         p = index.provider[i]
         return Hit(
             article_id=index.ids[i],
-            score=round(score, 4),
+            # Within 0..1 whatever the fusion: a full lexical match plus a full cosine is 1.
+            score=round(min(1.0, max(0.0, score / (1.0 + self._weight()))), 4),
             title=index.titles[i],
             url=index.links[i],
             provider=index.providers[p].name if p >= 0 else None,
@@ -407,6 +437,9 @@ class Searcher:
             topics=tuple(index.topics[k].name for k in index.doc_topics[i]),
             also=tuple(also),
         )
+
+    def _weight(self) -> float:
+        return SEMANTIC_WEIGHT if self.semantic.embedded else 0.0
 
     def _suggest(self, index: Index, parsed: Parsed, scored: list[tuple[int, float]]) -> list[str]:
         out: list[str] = []
@@ -484,7 +517,9 @@ class Searcher:
             key=lambda i: (-_prefix_score(norm, normalize_title(index.titles[i])), -index.ts[i])
         )
         if len(docs) < limit:
-            answer = await self.ask(text, limit=limit, audience=audience)
+            # Lexical only: half-typed words mean nothing to the model, and a question
+            # embedding per keystroke would cost more than the whole completion.
+            answer = await self._ask(text, limit, hidden, semantic=False)
             docs.extend(index.pos[h.article_id] for h in answer.hits if h.article_id in index.pos)
         if hidden:
             docs = [i for i in docs if index.ids[i] not in hidden]
@@ -574,6 +609,16 @@ class Searcher:
         parsed = parse(query)
         k, _, _ = detect_topic(index, parsed)
         return index.topics[k].name if k is not None else None
+
+
+def _cosines(index: Index, docs: list[int], dense: Dense | None) -> dict[int, float]:
+    """Position → the question's cosine with that story. A story not embedded yet gets
+    the candidates' mean: neither favoured nor buried until its vector exists."""
+    if dense is None:
+        return {}
+    found = {i: c for i in docs if (c := dense.cosine(index.ids[i])) is not None}
+    mean = sum(found.values()) / len(found) if found else 0.0
+    return {i: found.get(i, mean) for i in docs}
 
 
 def _prefix_score(typed: str, title: str) -> float:

@@ -44,66 +44,6 @@ def stem(word: str) -> str:
     return w
 
 
-_DERIVATIONS = (
-    "izations",
-    "ization",
-    "isations",
-    "isation",
-    "itions",
-    "ition",
-    "ations",
-    "ation",
-    "ments",
-    "ment",
-    "ings",
-    "ing",
-    "ers",
-    "er",
-    "ors",
-    "or",
-    "ions",
-    "ion",
-    "ities",
-    "ity",
-    "ives",
-    "ive",
-    "ical",
-    "ic",
-    "ally",
-    "al",
-    "ness",
-    "izes",
-    "ized",
-    "ize",
-    "ises",
-    "ised",
-    "ise",
-    "ed",
-    "ies",
-    "es",
-    "s",
-    "e",
-    "y",
-)
-
-
-def root(word: str) -> str:
-    """A derivational key, coarser than `stem`: 'computers', 'compute',
-    'computing' → comput; 'agreement', 'agree' → agre. Only for matching at a
-    discount: it also joins words whose meanings drifted apart."""
-    w = word
-    if not w.isalpha() or len(w) < 5:
-        return w
-    for _ in range(2):
-        for suffix in _DERIVATIONS:
-            if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-                w = w[: -len(suffix)]
-                break
-        else:
-            break
-    return w
-
-
 def _short(w: str) -> bool:
     """A short stem that lost its e: consonant-vowel-consonant ('mak', 'hop'), or 'us'."""
     if len(w) == 2:

@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Self
 
 from bot.core.store.articles import ArticleReads
+from bot.core.store.embeddings import EmbeddingReads, EmbeddingWrites
 from bot.core.store.feeds import FeedReads, FeedWrites
 from bot.core.store.loading import LoadWrites
 from bot.core.store.outbox import MatchingWrites, OutboxReads, OutboxWrites
@@ -29,13 +30,14 @@ class StoreTransaction(
     SubscriptionWrites,
     FeedReads,
     FeedWrites,
+    EmbeddingWrites,
 ):
     """One write transaction (a unit of work): everything done through it commits
     together when the `Store.transaction()` block ends, or not at all. Its reads
     see its own writes."""
 
 
-class Store(ArticleReads, SearchReads, SubscriptionReads, OutboxReads, FeedReads):
+class Store(ArticleReads, SearchReads, SubscriptionReads, OutboxReads, FeedReads, EmbeddingReads):
     """An open store. Reads see committed data only, so questions are answered from a
     consistent snapshot while a long load is being written."""
 

@@ -162,6 +162,34 @@ class IndexSnapshot:
     vocabulary: dict[str, int]
 
 
+# -- embeddings --------------------------------------------------------------------
+
+
+class EmbeddingTask(NamedTuple):
+    """A story to embed: its id, the content hash the vector will be stored under, and
+    its indexed text by field."""
+
+    article_id: int
+    content_hash: str
+    text: SearchText
+
+
+class EmbeddingRow(NamedTuple):
+    """One story's stored vector(s) of a model, as bytes, with the content hash they
+    were made from."""
+
+    article_id: int
+    content_hash: str
+    vector: bytes
+
+
+class EmbeddingCounts(NamedTuple):
+    """Stories with a current vector of a model, and stories awaiting one."""
+
+    embedded: int
+    awaiting: int
+
+
 # -- subscriptions and alerts -----------------------------------------------------------
 
 

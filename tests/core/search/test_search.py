@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from bot.core.records import Article, Provider, Related
 from bot.core.search import wordnet
-from bot.core.search.concepts import DERIVED, derived_forms
 from bot.core.search.query import parse, tokenize
 from bot.core.search.searcher import NO_MORE_WORDS, Searcher
-from bot.core.search.vocab import Vocabulary, root, stem
+from bot.core.search.vocab import Vocabulary, stem
 from bot.core.store import Store, open_store
 from bot.core.store.sqlite.search import fts_string
 from tests.helpers import CORPUS, SEED
@@ -178,64 +177,6 @@ def test_stem_joins_inflections_but_not_derivations() -> None:
     assert stem("ditches") == stem("ditching") == stem("ditched") == stem("ditch")
     assert stem("lorries") == stem("lorry")
     assert stem("agreement") != stem("agree")
-
-
-def test_root_joins_derivations_for_discounted_matching() -> None:
-    assert root("computers") == root("compute") == root("computing") == root("computer")
-    assert root("agreement") == root("agree") == root("agreed")
-    assert root("recognition") == root("recognize")
-    assert root("delivering") == root("delivery") == root("deliveries")
-    assert root("trucks") != root("trust")
-    assert root("ibm") == "ibm" and root("4x4") == "4x4"  # short or not a word: as is
-
-
-async def test_derived_word_counts_at_a_discount(tmp_path: Path) -> None:
-    store = await make_store(
-        tmp_path / "d.db",
-        [
-            story(
-                1,
-                "Rugged platform for self-driving trucks",
-                excerpt="Fast-changing needs are forcing compute platforms to evolve.",
-            ),
-            story(2, "Self-driving trucks summit opens", excerpt="Fleet operators meet in Texas."),
-            story(3, "Why self-driving trucks need governance", excerpt="Rules lag behind."),
-            *STORIES[6:8],  # 'computer' is stored: 'computers' is not a typo
-        ],
-    )
-    try:
-        searcher = Searcher(store)
-        answer = await searcher.ask("what computers do self driving trucks use")
-        assert answer.corrected == {}
-        assert answer.hits[0].title.startswith("Rugged platform")
-        answer = await searcher.ask("computing platforms")
-        assert answer.hits and answer.hits[0].title.startswith("Rugged platform")
-        # Common words get no synonyms, but always their derivational family, discounted.
-        assert searcher.index is not None
-        assert ("compute", DERIVED) in derived_forms(searcher.index, "computers")
-        assert all(w != "computers" for w, _ in derived_forms(searcher.index, "computers"))
-    finally:
-        await store.close()
-
-
-async def test_unknown_compound_is_split_into_stored_words(tmp_path: Path) -> None:
-    store = await make_store(
-        tmp_path / "c.db",
-        [
-            story(1, "Amesite expands sales and marketing team for schools"),
-            story(2, "Amesite opens a lab for schools"),
-            story(3, "Amesite wins an award for schools"),
-            story(4, "People analytics startup raises money"),  # 'people' is a stored word
-            *STORIES[4:],
-        ],
-    )
-    try:
-        searcher = Searcher(store)
-        answer = await searcher.ask("amesite salespeople")
-        assert answer.corrected == {}
-        assert answer.hits[0].title.startswith("Amesite expands sales")
-    finally:
-        await store.close()
 
 
 # -- typos ---------------------------------------------------------------------------

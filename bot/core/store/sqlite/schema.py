@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.store.errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry migrates from version N-1 to N. Append, never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -229,6 +229,18 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX feed_entries_article ON feed_entries (article_id);
     CREATE INDEX story_sources_source ON story_sources (source);
+    """,
+    # 6 (issue 12): sentence vectors per story and model. `content_hash` is the story's
+    # at embedding time: a story edited since then awaits a new vector.
+    """
+    CREATE TABLE embeddings (
+        article_id   INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        model        TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        vector       BLOB NOT NULL,   -- layout: bot.core.embeddings.vectors
+        PRIMARY KEY (article_id, model)
+    );  -- a rowid table: rows of about a kilobyte are what WITHOUT ROWID is not for
+    CREATE INDEX embeddings_model ON embeddings (model, article_id);
     """,
 ]
 

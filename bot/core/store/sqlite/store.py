@@ -23,6 +23,7 @@ from bot.core.store.base import Store, StoreTransaction
 from bot.core.store.errors import StoreError, StoreUnavailable
 from bot.core.store.sqlite.articles import ArticleQueries
 from bot.core.store.sqlite.connection import Writer, connect
+from bot.core.store.sqlite.embeddings import EmbeddingQueries, EmbeddingWriteQueries
 from bot.core.store.sqlite.feeds import FeedQueries, FeedWriteQueries
 from bot.core.store.sqlite.loading import LoadWriteQueries
 from bot.core.store.sqlite.outbox import MatchingQueries, OutboxQueries, OutboxWriteQueries
@@ -72,6 +73,7 @@ class SQLiteTransaction(
     SubscriptionWriteQueries,
     FeedQueries,
     FeedWriteQueries,
+    EmbeddingWriteQueries,
     StoreTransaction,
 ):
     """A `StoreTransaction` on the writer connection, inside its `BEGIN IMMEDIATE`."""
@@ -83,7 +85,13 @@ class SQLiteTransaction(
 
 @_store_errors
 class SQLiteStore(
-    ArticleQueries, SearchQueries, SubscriptionQueries, OutboxQueries, FeedQueries, Store
+    ArticleQueries,
+    SearchQueries,
+    SubscriptionQueries,
+    OutboxQueries,
+    FeedQueries,
+    EmbeddingQueries,
+    Store,
 ):
     """The `Store` of one SQLite file. Open with `await SQLiteStore.open(path)`."""
 
