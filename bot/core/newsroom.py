@@ -68,8 +68,9 @@ class Newsroom:
         return room
 
     async def close(self) -> None:
-        """Close the feeds' HTTP session and the store."""
+        """Stop search's background work, close the feeds' HTTP session and the store."""
         try:
+            await self.searcher.close()
             await self.feeds.close()
         finally:
             await self.store.close()

@@ -147,6 +147,14 @@ class Semantic:
             self._reload = asyncio.create_task(self._background_load(store, version))
         return self._matrix
 
+    async def close(self) -> None:
+        """Stop loading vectors in the background: the store is about to close, and a
+        read of a closed store would only log a traceback."""
+        tasks = [t for t in (self._first, self._reload) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _background_load(self, store: Store, version: int | None) -> None:
         try:
             await self._load(store, version)

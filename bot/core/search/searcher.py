@@ -178,6 +178,14 @@ class Searcher:
         finally:
             self._rebuild = None
 
+    async def close(self) -> None:
+        """Stop the background work (index rebuild, vector loads) before the store closes."""
+        rebuild = self._rebuild
+        if rebuild is not None and not rebuild.done():
+            rebuild.cancel()
+            await asyncio.gather(rebuild, return_exceptions=True)
+        await self.semantic.close()
+
     # -- ask ---------------------------------------------------------------
 
     async def ask(self, question: str, *, limit: int = 5, audience: Audience = OPERATOR) -> Answer:
