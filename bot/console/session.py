@@ -58,19 +58,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "news": ("/news <question>", "the story that best answers your question (or just type it)"),
     "latest": ("/latest [topic] [count 1-20]", "the newest stories, of one topic if you like"),
     "topics": ("/topics", "topics with story counts"),
+    # The options go in the description: a usage line too wide for the terminal
+    # would squeeze the description column out of /help's table.
     "subscribe": (
-        "/subscribe <topic> [keywords=a,b] [min_quality=N] [max_per_hour=N] "
-        "[digest=daily digest_hour=H] [on_update=edit]",
-        "alert me when a story arrives (a topic, keywords, or both)",
+        "/subscribe [topic] [keywords=a,b] [options]",
+        "alert me when a story arrives (a topic, keywords, or both); options: "
+        "min_quality=N max_per_hour=N digest=daily digest_hour=H on_update=edit",
     ),
     "unsubscribe": ("/unsubscribe <topic or id>", "stop an alert"),
     "subscriptions": (
-        "/subscriptions [list] | preview <#id> | why <#id> <story>",
-        "my alerts; what one would look like; why a story was (not) sent",
+        "/subscriptions [list|preview|why]",
+        "my alerts; preview <#id>: what one would look like; "
+        "why <#id> <story>: why a story was (not) sent",
     ),
     "admin": (
-        "/admin reload | stats | feeds add|list|remove|poll",
-        "reload the data folder, show stats, manage feeds",
+        "/admin reload|stats|feeds",
+        "reload the data folder, show stats; feeds add URL [topics=A,B] [every=15m], "
+        "feeds list, feeds remove ID, feeds poll",
     ),
     "help": ("/help", "this list"),
 }

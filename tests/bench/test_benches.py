@@ -70,7 +70,7 @@ REAL_CASES = [
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
 @pytest.mark.parametrize(("argv", "expected"), REAL_CASES, ids=["relevance", "legacy", "search"])
 def test_real_question_benchmark_runs_small(
-    argv: list[str], expected: list[str], tmp_path: Path
+    argv: list[str], expected: list[str], real_bench_cache: Path
 ) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", *argv],
@@ -78,8 +78,7 @@ def test_real_question_benchmark_runs_small(
         capture_output=True,
         text=True,
         timeout=900,
-        # Its own cache: a test never reads a store an earlier run of other code built.
-        env={**os.environ, "NEWSBOT_BENCH_CACHE": str(tmp_path)},
+        env={**os.environ, "NEWSBOT_BENCH_CACHE": str(real_bench_cache)},
     )
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]

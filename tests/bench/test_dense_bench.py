@@ -15,7 +15,7 @@ from tests.helpers import CORPUS, PROJECT_ROOT
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"real corpus not found at {CORPUS}")
-def test_the_dense_bench_compares_exact_and_graph(tmp_path: Path) -> None:
+def test_the_dense_bench_compares_exact_and_graph(real_bench_cache: Path) -> None:
     argv = ["bench.dense", "--generated", "200", "--quality-generated", "0", "--json"]
     proc = subprocess.run(
         [sys.executable, "-m", *argv],
@@ -23,8 +23,7 @@ def test_the_dense_bench_compares_exact_and_graph(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=900,
-        # Its own cache: a test never reads a store an earlier run of other code built.
-        env={**os.environ, "NEWSBOT_BENCH_CACHE": str(tmp_path)},
+        env={**os.environ, "NEWSBOT_BENCH_CACHE": str(real_bench_cache)},
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     out = json.loads(proc.stdout)
