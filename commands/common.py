@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core.store.types import Audience
 from bot.discord_app.bot import NewsBot
 from bot.discord_app.views import NewsView
 from bot.replies.reply import Reply
@@ -69,6 +70,20 @@ async def deliver(
     if view is not None:
         view.interaction = interaction
         view.attach(message_id)
+
+
+async def story_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete over the titles this server may see, at most 25."""
+    try:
+        found = await bot_of(interaction).room.searcher.autocomplete(
+            current, limit=25, audience=Audience.of_guild(interaction.guild_id)
+        )
+    except Exception:
+        log.exception("story autocomplete failed for %r", current[:50])
+        return []
+    return [app_commands.Choice(name=n[:100], value=v[:100]) for n, v in found[:25]]
 
 
 async def topic_choices(

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core.store.types import Audience
 from bot.replies.news import help_reply, latest_reply, news_reply, topics_reply
-from commands.common import bot_of, deliver, ready, topic_choices
+from commands.common import bot_of, deliver, ready, story_choices, topic_choices
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,7 @@ class News(commands.Cog):
     async def news_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            found = await bot_of(interaction).room.searcher.autocomplete(
-                current, limit=25, audience=Audience.of_guild(interaction.guild_id)
-            )
-        except Exception:
-            log.exception("autocomplete failed for %r", current[:50])
-            return []
-        return [
-            app_commands.Choice(name=label[:100], value=value[:100]) for label, value in found[:25]
-        ]
+        return await story_choices(interaction, current)
 
     @app_commands.command(name="latest", description="The newest stories, optionally of one topic")
     @app_commands.describe(topic="Only stories of this topic", count="How many (1-20, default 5)")

@@ -34,7 +34,7 @@ from bot.replies.subscriptions import (
     subscriptions_reply,
     unsubscribed_reply,
 )
-from commands.common import bot_of, deliver, topic_choices
+from commands.common import bot_of, deliver, story_choices, topic_choices
 from commands.subscription_checks import (
     AlertChannel,
     channel_label,
@@ -363,14 +363,7 @@ class Subscriptions(commands.Cog):
     async def story_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        try:
-            found = await bot_of(interaction).room.searcher.autocomplete(
-                current, limit=25, audience=Audience.of_guild(interaction.guild_id)
-            )
-        except Exception:
-            log.exception("story autocomplete failed for %r", current[:50])
-            return []
-        return [app_commands.Choice(name=n[:100], value=v[:100]) for n, v in found[:25]]
+        return await story_choices(interaction, current)
 
 
 async def setup(bot: NewsBot) -> None:

@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.core.store.feeds import EventCandidate, FeedEntry, FeedRow
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
+from bot.core.store.sqlite.loading import delete_stories
 from bot.core.store.types import Audience
 
 _SELECT = """
@@ -174,16 +175,7 @@ class FeedWriteQueries:
         doomed = [r["article_id"] for r in rows]
         await self._conn.execute("DELETE FROM story_sources WHERE source = ?", (source,))
         await self._conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
-        for part in chunks(doomed):
-            await self._conn.execute(
-                f"DELETE FROM articles_fts WHERE rowid IN ({marks(len(part))})", part
-            )
-            await self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks(len(part))})", part)
-        if doomed:
-            await self._conn.execute(
-                "DELETE FROM topics WHERE id NOT IN (SELECT topic_id FROM article_topics) "
-                "AND key NOT IN (SELECT topic_key FROM subscriptions)"
-            )
+        await delete_stories(self._conn, doomed)
         return len(doomed)
 
     async def feed_entries(self, feed_id: int) -> dict[str, FeedEntry]:

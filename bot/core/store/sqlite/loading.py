@@ -67,6 +67,19 @@ _INSERT_RELATED_SQL = (
 )
 
 
+async def delete_stories(conn: aiosqlite.Connection, ids: Sequence[int]) -> None:
+    """Delete these stories, their full-text rows (FTS5 has no foreign keys) and the
+    topics no story or subscription uses any more. Inside the caller's transaction."""
+    for part in chunks(ids):
+        await conn.execute(f"DELETE FROM articles_fts WHERE rowid IN ({marks(len(part))})", part)
+        await conn.execute(f"DELETE FROM articles WHERE id IN ({marks(len(part))})", part)
+    if ids:
+        await conn.execute(
+            "DELETE FROM topics WHERE id NOT IN (SELECT topic_id FROM article_topics) "
+            "AND key NOT IN (SELECT topic_key FROM subscriptions)"
+        )
+
+
 def _article_values(p: Prepared, provider_id: int | None, now: float) -> tuple[Any, ...]:
     """Values for `_ARTICLE_COLUMNS`."""
     return (
@@ -285,16 +298,7 @@ class LoadWriteQueries:
             for r in candidates
             if (r["source"] and under(r["source"])) or r["url"] in gone_urls
         ]
-        for part in chunks(doomed):
-            await self._conn.execute(
-                f"DELETE FROM articles_fts WHERE rowid IN ({marks(len(part))})", part
-            )
-            await self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks(len(part))})", part)
-        if doomed:
-            await self._conn.execute(
-                "DELETE FROM topics WHERE id NOT IN (SELECT topic_id FROM article_topics) "
-                "AND key NOT IN (SELECT topic_key FROM subscriptions)"
-            )
+        await delete_stories(self._conn, doomed)
         return len(doomed)
 
     async def bump_generation(self) -> None:
