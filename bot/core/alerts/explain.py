@@ -157,7 +157,7 @@ async def preview(store: Store, subscription_id: int) -> Preview | None:
         return None
     # Judged as if each story had just been published and stored.
     rule = replace(rule_of(sub), created_at=float("-inf"))
-    ids = await store.recent_story_ids(topic_key=sub.topic_key or None, limit=PREVIEW_CANDIDATES)
+    ids = await store.latest_ids(topic=sub.topic_key or None, limit=PREVIEW_CANDIDATES)
     facts = {f.id: f for f in await store.story_facts(ids, since_ts=None)}
     found = next(
         (

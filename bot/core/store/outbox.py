@@ -54,10 +54,6 @@ class OutboxReads(ABC):
         stories with one of those topics."""
 
     @abstractmethod
-    async def recent_story_ids(self, *, topic_key: str | None, limit: int) -> list[int]:
-        """The newest stored stories (by publication time), of one topic key or of any."""
-
-    @abstractmethod
     async def sent_messages_since(self, subscription_id: int, since: float) -> list[float]:
         """When each distinct message that carried this subscription's alerts was sent,
         for those sent after `since`, oldest first."""

@@ -9,8 +9,8 @@ from collections.abc import Collection, Mapping, Sequence
 import aiosqlite
 
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
+from bot.core.store.sqlite.subscriptions import alert_options
 from bot.core.store.types import (
-    AlertOptions,
     OutboxEntry,
     PendingAlert,
     PendingEdit,
@@ -106,24 +106,6 @@ class OutboxQueries:
             next_attempt_at=r["next_attempt_at"],
             folded=bool(r["folded"]),
         )
-
-    async def recent_story_ids(self, *, topic_key: str | None, limit: int) -> list[int]:
-        if topic_key:
-            rows = await fetch_all(
-                self._conn,
-                "SELECT a.id FROM articles a JOIN article_topics at ON at.article_id = a.id "
-                "JOIN topics t ON t.id = at.topic_id WHERE t.key = ? "
-                "ORDER BY a.published_ts IS NULL, a.published_ts DESC, a.id DESC LIMIT ?",
-                (topic_key, limit),
-            )
-        else:
-            rows = await fetch_all(
-                self._conn,
-                "SELECT id FROM articles "
-                "ORDER BY published_ts IS NULL, published_ts DESC, id DESC LIMIT ?",
-                (limit,),
-            )
-        return [int(r["id"]) for r in rows]
 
     async def sent_messages_since(self, subscription_id: int, since: float) -> list[float]:
         # A message that carried several of its stories counts once.
@@ -250,15 +232,7 @@ def _pending(r: sqlite3.Row) -> PendingAlert:
         next_attempt_at=r["next_attempt_at"],
         created_at=r["created_at"],
         folded=bool(r["folded"]),
-        options=AlertOptions(
-            mention_role_id=r["mention_role_id"],
-            thread=bool(r["thread"]),
-            publish=bool(r["publish"]),
-            max_per_hour=r["max_per_hour"],
-            digest=r["digest"],
-            digest_hour=int(r["digest_hour"]),
-            on_update=r["on_update"],
-        ),
+        options=alert_options(r),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 
 import aiosqlite
 
@@ -31,6 +32,13 @@ def _subscription(r: sqlite3.Row) -> Subscription:
         created_at=float(r["created_at"]),
         status=str(r["status"]),
         status_reason=r["status_reason"],
+        **asdict(alert_options(r)),
+    )
+
+
+def alert_options(r: sqlite3.Row) -> AlertOptions:
+    """The alert options of a row that holds a subscription's option columns."""
+    return AlertOptions(
         mention_role_id=r["mention_role_id"],
         thread=bool(r["thread"]),
         publish=bool(r["publish"]),
