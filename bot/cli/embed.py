@@ -65,7 +65,7 @@ async def embed_store(
 async def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
     """`newsbot embed [--limit N]`: 0 done, 2 the model cannot load."""
     # As it is, like `newsbot load`: embedding is about the stories already stored.
-    store = await open_store(settings.db_path)
+    store = await open_store(settings.store_target, pool_size=settings.db_pool)
     try:
         return await embed_store(store, settings, limit=args.limit)
     finally:

@@ -110,7 +110,7 @@ def print_load_report(report: LoadReport, *, as_json: bool = False) -> None:
 
 async def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     """`newsbot load PATH...`: 0 all loaded, 2 nothing to load, 3 some records rejected."""
-    store = await open_store(settings.db_path)
+    store = await open_store(settings.store_target, pool_size=settings.db_pool)
     try:
         bar, update = progress_bar()
         try:

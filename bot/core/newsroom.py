@@ -184,8 +184,8 @@ async def open_and_fill(
 
     Returns the store and the report of that first load (None when there was none).
     """
-    fresh = not settings.db_path.exists()
-    store = await open_store(settings.db_path)
+    fresh = settings.db_url is None and not settings.db_path.exists()
+    store = await open_store(settings.store_target, pool_size=settings.db_pool)
     try:
         if not autoload or not (fresh or await store.get_meta("last_load") is None):
             return store, None
@@ -194,7 +194,10 @@ async def open_and_fill(
             return store, None
         report = await load_stories(store, settings, [settings.data_dir])
         log.info(
-            "new store %s: loaded %s (%s)", settings.db_path, settings.data_dir, report.summary()
+            "new store %s: loaded %s (%s)",
+            settings.store_label,
+            settings.data_dir,
+            report.summary(),
         )
         return store, report
     except BaseException:

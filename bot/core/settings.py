@@ -20,6 +20,9 @@ from typing import Literal
 
 from dotenv import dotenv_values
 
+from bot.core.shards import ALL_SHARDS, ShardSpec, ShardSpecError, shard_spec
+from bot.core.storeurl import is_postgres_url, is_url, redacted
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -119,6 +122,11 @@ class Settings:
 
     token: str | None = field(default=None, repr=False)
     db_path: Path = Path("data/newsbot.db")
+    # A PostgreSQL URL (NEWSBOT_DB=postgresql://…) replaces the SQLite file `db_path`.
+    db_url: str | None = field(default=None, repr=False)
+    db_pool: int = 10
+    # The Discord shards this process runs (NEWSBOT_SHARD_IDS / NEWSBOT_SHARD_COUNT).
+    shards: ShardSpec = ALL_SHARDS
     data_dir: Path = Path("data/articles")
     max_record_bytes: int = 1024 * 1024
     dev_guild: int | None = None
@@ -152,6 +160,16 @@ class Settings:
         token = "set" if self.token else "unset"
         return f"Settings(token=<{token}>, {shown})"
 
+    @property
+    def store_target(self) -> str | Path:
+        """What `open_store` opens: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or self.db_path
+
+    @property
+    def store_label(self) -> str:
+        """The store as it may be shown in output and logs (no password)."""
+        return redacted(self.store_target)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Read settings. `.env` in the current folder fills in what the environment lacks."""
@@ -177,9 +195,25 @@ class Settings:
                 f"NEWSBOT_FAILURE_NOTICES={_shown(notices)}: expected system, creator or off"
             )
         db_default = _default_dir(cls.db_path.parent) / cls.db_path.name
+        db = (env.get("NEWSBOT_DB") or "").strip()
+        if is_url(db) and not is_postgres_url(db):
+            raise ConfigError(
+                f"NEWSBOT_DB={_shown(redacted(db))}: expected a file path or a postgresql:// URL"
+            )
+        try:
+            shards = shard_spec(
+                (env.get("NEWSBOT_SHARD_IDS") or "").strip() or None,
+                _int(env, "NEWSBOT_SHARD_COUNT", 0, minimum=1) or None,
+                source="NEWSBOT_SHARD_IDS/NEWSBOT_SHARD_COUNT",
+            )
+        except ShardSpecError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             token=(env.get("DISCORD_TOKEN") or "").strip() or cls.token,
-            db_path=Path(env.get("NEWSBOT_DB") or db_default),
+            db_path=db_default if not db or is_url(db) else Path(db),
+            db_url=db if is_url(db) else None,
+            db_pool=_int(env, "NEWSBOT_DB_POOL", cls.db_pool, minimum=1),
+            shards=shards,
             data_dir=Path(env.get("NEWSBOT_DATA_DIR") or _default_dir(cls.data_dir)),
             max_record_bytes=_int(env, "NEWSBOT_MAX_RECORD_BYTES", cls.max_record_bytes, minimum=1),
             dev_guild=int(dev_guild) if dev_guild else cls.dev_guild,

@@ -15,6 +15,7 @@ import os
 
 from bot.core.store.base import Store, StoreTransaction
 from bot.core.store.errors import StoreBusy, StoreError, StoreUnavailable
+from bot.core.store.postgres import PostgresStore
 from bot.core.store.prepared import Prepared, prepare
 from bot.core.store.sqlite import SQLiteStore
 from bot.core.store.types import (
@@ -27,15 +28,21 @@ from bot.core.store.types import (
     TextQuery,
     UpsertResult,
 )
+from bot.core.storeurl import is_postgres_url, is_url, redacted
 
 
-async def open_store(path: str | os.PathLike[str]) -> Store:
-    """Open (creating and migrating as needed) the store at `path`.
+async def open_store(target: str | os.PathLike[str], *, pool_size: int = 10) -> Store:
+    """Open (creating and migrating as needed) the store at `target`: a
+    `postgresql://` URL (a pool of `pool_size` connections) or a SQLite file path.
 
-    Raises StoreError when it cannot be used; the file is then left untouched.
+    Raises StoreError when it cannot be used; the store is then left untouched.
+    A URL is never taken for a file path.
     """
-    # Another backend is one more line here, chosen by the form of `path` (a URL).
-    return await SQLiteStore.open(path)
+    if is_postgres_url(target):
+        return await PostgresStore.open(str(target).strip(), pool_size=pool_size)
+    if is_url(target):
+        raise StoreError(f"{redacted(target)}: not a postgresql:// URL nor a file path")
+    return await SQLiteStore.open(target)
 
 
 __all__ = [

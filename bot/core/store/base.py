@@ -15,6 +15,7 @@ from typing import Self
 from bot.core.store.articles import ArticleReads
 from bot.core.store.embeddings import EmbeddingReads, EmbeddingWrites
 from bot.core.store.feeds import FeedReads, FeedWrites
+from bot.core.store.jobs import JobLocks
 from bot.core.store.loading import LoadWrites
 from bot.core.store.outbox import MatchingWrites, OutboxReads, OutboxWrites
 from bot.core.store.search import SearchReads
@@ -37,7 +38,15 @@ class StoreTransaction(
     see its own writes."""
 
 
-class Store(ArticleReads, SearchReads, SubscriptionReads, OutboxReads, FeedReads, EmbeddingReads):
+class Store(
+    ArticleReads,
+    SearchReads,
+    SubscriptionReads,
+    OutboxReads,
+    FeedReads,
+    EmbeddingReads,
+    JobLocks,
+):
     """An open store. Reads see committed data only, so questions are answered from a
     consistent snapshot while a long load is being written."""
 

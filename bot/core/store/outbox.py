@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 
+from bot.core.shards import ALL_SHARDS, ShardSpec
 from bot.core.store.types import (
     OutboxEntry,
     PendingAlert,
@@ -20,9 +21,10 @@ class OutboxReads(ABC):
     (the dispatcher plans and claims a message in one)."""
 
     @abstractmethod
-    async def pending_targets(self) -> dict[str, float]:
+    async def pending_targets(self, *, shards: ShardSpec = ALL_SHARDS) -> dict[str, float]:
         """target → the earliest time one of its pending rows (of active
-        subscriptions) may be tried."""
+        subscriptions) may be tried; only targets whose guild `shards` owns
+        (`ShardSpec.owns_guild`: DMs belong to shard 0)."""
 
     @abstractmethod
     async def pending_for(self, target: str) -> list[PendingAlert]:

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 import aiosqlite
 
+from bot.core.shards import ALL_SHARDS, ShardSpec, target_guild
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.sqlite.subscriptions import alert_options
 from bot.core.store.types import (
@@ -57,14 +58,18 @@ class OutboxQueries:
 
     _conn: aiosqlite.Connection
 
-    async def pending_targets(self) -> dict[str, float]:
+    async def pending_targets(self, *, shards: ShardSpec = ALL_SHARDS) -> dict[str, float]:
         rows = await fetch_all(
             self._conn,
-            "SELECT s.target, min(o.next_attempt_at) AS due FROM outbox o "
-            "JOIN subscriptions s ON s.id = o.subscription_id "
+            "SELECT s.target, min(s.guild_id) AS guild_id, min(o.next_attempt_at) AS due "
+            "FROM outbox o JOIN subscriptions s ON s.id = o.subscription_id "
             "WHERE o.state = 'pending' AND s.status = 'active' GROUP BY s.target",
         )
-        return {r["target"]: float(r["due"]) for r in rows}
+        return {
+            r["target"]: float(r["due"])
+            for r in rows
+            if shards.owns_guild(target_guild(r["target"], r["guild_id"]))
+        }
 
     async def pending_for(self, target: str) -> list[PendingAlert]:
         rows = await fetch_all(self._conn, _PENDING_SQL, (target,))

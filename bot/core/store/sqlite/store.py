@@ -25,6 +25,7 @@ from bot.core.store.sqlite.articles import ArticleQueries
 from bot.core.store.sqlite.connection import Writer, connect
 from bot.core.store.sqlite.embeddings import EmbeddingQueries, EmbeddingWriteQueries
 from bot.core.store.sqlite.feeds import FeedQueries, FeedWriteQueries
+from bot.core.store.sqlite.jobs import JobLockQueries
 from bot.core.store.sqlite.loading import LoadWriteQueries
 from bot.core.store.sqlite.outbox import MatchingQueries, OutboxQueries, OutboxWriteQueries
 from bot.core.store.sqlite.schema import migrate
@@ -91,6 +92,7 @@ class SQLiteStore(
     OutboxQueries,
     FeedQueries,
     EmbeddingQueries,
+    JobLockQueries,
     Store,
 ):
     """The `Store` of one SQLite file. Open with `await SQLiteStore.open(path)`."""
@@ -100,6 +102,7 @@ class SQLiteStore(
         self._path = path
         self._conn = read
         self._writer = Writer(write)
+        self._held: dict[str, int] = {}
 
     @property
     def path(self) -> Path:
@@ -130,6 +133,7 @@ class SQLiteStore(
         return cls(p, read, write)
 
     async def close(self) -> None:
+        self._let_go_all()
         for conn in (self._conn, self._writer.conn):
             with suppress(Exception):
                 await conn.close()
