@@ -64,6 +64,17 @@ class Store(
         inside the block rolls everything back.
         """
 
+    #: True for a backend that several bot processes may share (PostgreSQL); on
+    #: SQLite one bot process holds the store and others are refused.
+    multi_process: bool = False
+
+    async def wait_generation_change(self, seen: int, within: float) -> int:
+        """The store's generation once it differs from `seen`, or after `within` seconds
+        whatever it is. This default polls once after `within`; a backend that can be
+        told (PostgreSQL's LISTEN/NOTIFY) returns as soon as it changes."""
+        await asyncio.sleep(within)
+        return await self.generation()
+
     @property
     @abstractmethod
     def writing(self) -> bool:
