@@ -137,14 +137,20 @@ class Searcher:
         return self._index
 
     async def refresh(self, *, force: bool = False) -> bool:
-        """Rebuild the in-memory index when the store changed. True when rebuilt."""
+        """Rebuild the in-memory index when the store changed. True when rebuilt.
+
+        A rebuild already under way is waited for, then the generation is checked
+        again: that rebuild may have read the store before the change that made
+        the caller ask (a reload that committed meanwhile), and skipping would
+        leave the new stories unanswered until the next periodic check.
+        Questions never wait here: they rebuild in the background (`_ready`).
+        """
         self._checked = time.monotonic()
         generation = await self.store.generation()
         if not force and self._index is not None and self._index.generation == generation:
             return False
-        if not force and self._index is not None and self._lock.locked():
-            return False  # a rebuild is under way; answer from the previous index meanwhile
         async with self._lock:
+            generation = await self.store.generation()
             if not force and self._index is not None and self._index.generation == generation:
                 return False
             started = time.perf_counter()
