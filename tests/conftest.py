@@ -14,6 +14,9 @@ import pytest
 from bot.core.store import Store, open_store
 from tests.standin import StandIn
 
+# The store drivers: pg_url, store_target ([sqlite]/[postgres]), the `postgres` marker.
+pytest_plugins = ("tests.drivers",)
+
 # --------------------------------------------------------------------------------------
 # Discord stand-in
 # --------------------------------------------------------------------------------------
@@ -42,7 +45,11 @@ async def standin() -> AsyncIterator[StandIn]:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh, empty store in tmp_path."""
+    """A fresh, empty SQLite store in tmp_path.
+
+    The store, search, alert and feed suites override this in their conftest.py to run
+    on both drivers (tests/drivers.py: `store_target`, `opened_store`).
+    """
     s = await open_store(tmp_path / "store.db")
     try:
         yield s

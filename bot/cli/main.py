@@ -1,4 +1,4 @@
-"""`newsbot` command line: load, embed, stats, ask, topics, console, run, sync.
+"""`newsbot` command line: load, embed, stats, ask, topics, console, feeds, run, migrate, sync.
 
 A thin layer over the Python API: this module holds the parser and sends
 each subcommand to its module (`bot.cli.load`, `bot.cli.ask`, the console,
@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -33,6 +31,8 @@ from bot.cli.errors import UsageError
 from bot.cli.feeds import add_feeds_options, cmd_feeds
 from bot.cli.load import add_load_options, cmd_load, cmd_stats
 from bot.cli.logs import setup_logging, stop_logging
+from bot.cli.migrate import add_migrate_options, cmd_migrate
+from bot.cli.run import add_run_options, with_shard_flags
 from bot.cli.store import StorePlan, plan_store
 from bot.console.session import run_console
 from bot.core.settings import ConfigError, Settings
@@ -111,7 +111,11 @@ async def _console(args: argparse.Namespace, settings: Settings, plan: StorePlan
 
 
 async def _run(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
-    return await run_bot(settings, autoload=plan.autoload)
+    return await run_bot(with_shard_flags(settings, args), autoload=plan.autoload)
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
+    return await cmd_migrate(args, settings)
 
 
 async def _sync(args: argparse.Namespace, settings: Settings, plan: StorePlan) -> int:
@@ -146,7 +150,13 @@ SUBCOMMANDS: list[Subcommand] = [
         _feeds,
         add_feeds_options,
     ),
-    Subcommand("run", "run the Discord bot (needs DISCORD_TOKEN)", _run),
+    Subcommand("run", "run the Discord bot (needs DISCORD_TOKEN)", _run, add_run_options),
+    Subcommand(
+        "migrate",
+        "copy the SQLite store into a PostgreSQL database (--to postgresql://…)",
+        _migrate,
+        add_migrate_options,
+    ),
     Subcommand(
         "sync",
         "publish the slash commands to Discord (globally, or to one server)",
@@ -174,7 +184,10 @@ def parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
     )
     p.add_argument("--version", action="version", version=f"newsbot {version()}")
     p.add_argument(
-        "--db", metavar="FILE", help="SQLite store (default: $NEWSBOT_DB or data/newsbot.db)"
+        "--db",
+        metavar="FILE|URL",
+        help="the store: a SQLite file or a postgresql:// URL "
+        "(default: $NEWSBOT_DB or data/newsbot.db)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -183,7 +196,7 @@ def parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         sp = sub.add_parser(command.name, help=command.help, description=command.help)
         # Repeated on each subcommand so `newsbot load --db x` works as well as
         # `newsbot --db x load`.
-        sp.add_argument("--db", metavar="FILE", default=argparse.SUPPRESS, help="SQLite store")
+        sp.add_argument("--db", metavar="FILE|URL", default=argparse.SUPPRESS, help="the store")
         command.options(sp)
         parsers[command.name] = sp
     return p, parsers
@@ -202,10 +215,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    if getattr(args, "db", None):
-        settings = dataclasses.replace(settings, db_path=Path(args.db))
-    return settings
+    db = getattr(args, "db", None)
+    if db:
+        # Read exactly as NEWSBOT_DB is: a postgresql:// URL is never taken for a path.
+        return Settings.from_env({**os.environ, "NEWSBOT_DB": db})
+    return Settings.from_env()
 
 
 # -- entry point ---------------------------------------------------------------

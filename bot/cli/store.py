@@ -17,8 +17,8 @@ from pathlib import Path
 from bot.cli.errors import UsageError
 from bot.core.settings import Settings
 
-# Commands that never open the store.
-NO_STORE = frozenset({"sync"})
+# Commands that never open the store (migrate opens its SQLite source read-only itself).
+NO_STORE = frozenset({"sync", "migrate"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ def plan_store(settings: Settings, command: str | None) -> StorePlan:
     A named store that does not exist yet is announced on stderr (it will start empty).
     """
     path = settings.db_path
+    if settings.db_url and command not in NO_STORE:
+        return StorePlan(autoload=False)  # a database named by URL is never filled from files
     if command in NO_STORE or is_default(path):
         return StorePlan(autoload=True)
     if not path.parent.is_dir():

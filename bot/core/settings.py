@@ -154,11 +154,16 @@ class Settings:
     embeddings: str = "all-minilm-l6-v2"
 
     def __repr__(self) -> str:
+        # The token is never shown, and a store URL only without its password.
         shown = ", ".join(
-            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "token"
+            f"{f.name}={self._shown_field(f.name)!r}" for f in fields(self) if f.name != "token"
         )
         token = "set" if self.token else "unset"
         return f"Settings(token=<{token}>, {shown})"
+
+    def _shown_field(self, name: str) -> object:
+        value = getattr(self, name)
+        return redacted(value) if name == "db_url" and value is not None else value
 
     @property
     def store_target(self) -> str | Path:

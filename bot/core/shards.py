@@ -29,6 +29,11 @@ class ShardSpec:
         """True for a process that holds every shard."""
         return self.count is None
 
+    @property
+    def share(self) -> float:
+        """The part of all shards this process runs (1.0 for every shard)."""
+        return 1.0 if self.count is None else len(self.ids) / self.count
+
     def owns_guild(self, guild_id: int | None) -> bool:
         """True when this process sends the alerts of `guild_id` (None: a DM)."""
         if self.count is None:

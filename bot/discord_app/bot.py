@@ -2,7 +2,11 @@
 
 `setup_hook` opens the store, loads one cog per area from `commands/`, and
 starts the background loops (periodic rescan, polling feeds when due, noticing
-loads made by other processes). Commands are never synced on start: `/admin sync` or
+loads made by other processes). A process may run a subset of the shards
+(`settings.shards`, `newsbot run --shards 0-3 --shard-count 8`); the loops that
+must run once across processes sharing a store (rescan, feeds, embeddings) run
+only in the one elected for each (`bot.core.jobs`), and on SQLite a second bot
+process is refused. Commands are never synced on start: `/admin sync` or
 `newsbot sync` publish them (Discord rate-limits command creation); starting
 from the command line is `bot.discord_app.run`. The cogs are loaded by
 extension name, so nothing here imports `commands/`, and they import what they
@@ -24,6 +28,7 @@ from discord.ext import commands
 from bot.core.embeddings.backfill import embed_forever
 from bot.core.feedloop import FeedPoller
 from bot.core.feeds import PollReport
+from bot.core.jobs import Elections, hold_bot
 from bot.core.newsroom import Newsroom, rescan_forever
 from bot.core.settings import Settings
 from bot.discord_app.errors import UserFacingError, send_error, user_message
@@ -73,6 +78,12 @@ class NewsBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, *, room: Newsroom | None = None, **kwargs: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels and roles for permission checks; not privileged
+        shards = settings.shards
+        if not shards.everything:
+            # This process's share of the shards; without them AutoShardedBot runs
+            # every shard of Discord's recommended count.
+            kwargs.setdefault("shard_ids", sorted(shards.ids))
+            kwargs.setdefault("shard_count", shards.count)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -88,6 +99,7 @@ class NewsBot(commands.AutoShardedBot):
         self.new_story_listeners: list[Callable[[], Awaitable[Any]]] = []
         self.live_pagers: set[int] = set()  # messages whose Previous/Next work (bot.views)
         self.feed_poller: FeedPoller | None = None  # set by setup_hook
+        self.elections: Elections | None = None  # set by setup_hook
 
     @property
     def room(self) -> Newsroom:
@@ -97,28 +109,39 @@ class NewsBot(commands.AutoShardedBot):
         return self._room
 
     async def setup_hook(self) -> None:
-        """Open the store, load the cogs, start the rescan, feed-polling and
-        generation-watching loops."""
+        """Open the store (refused on SQLite if another bot process has it), load the
+        cogs, start the generation watcher and, when elected, the rescan, feed-polling
+        and embedding loops."""
         if self._room is None:
             self._room = await Newsroom.open(self.settings)
+        await hold_bot(self.room.store, self.settings.store_label)
         for ext in EXTENSIONS:
             await self.load_extension(ext)
+        room = self.room
+        self.elections = elections = Elections(room.store)
         if self.settings.rescan_seconds > 0:
+            every = self.settings.rescan_seconds
             self._spawn(
-                rescan_forever(
-                    self.room,
-                    self.settings.rescan_seconds,
-                    on_change=lambda _r: self.stories_changed(),
+                elections.run(
+                    "rescan",
+                    lambda: rescan_forever(
+                        room, every, on_change=lambda _r: self.stories_changed()
+                    ),
                 )
             )
-        self.room.feeds.on_change = self.feeds_changed  # the loop's polls and /admin feeds poll
-        self.feed_poller = FeedPoller(self.room.feeds)
-        self._spawn(self.feed_poller.run())
+        room.feeds.on_change = self.feeds_changed  # the loop's polls and /admin feeds poll
+        self.feed_poller = poller = FeedPoller(room.feeds)
+        self._spawn(elections.run("feeds", poller.run))
         self._spawn(self._watch_generation())
         # Stories are searchable lexically once stored; this gives them their vectors.
-        semantic = self.room.searcher.semantic
+        semantic = room.searcher.semantic
         if semantic.error is None:
-            self._spawn(embed_forever(self.room.store, semantic.encoder, semantic.model))
+            self._spawn(
+                elections.run(
+                    "embeddings",
+                    lambda: embed_forever(room.store, semantic.encoder, semantic.model),
+                )
+            )
         if self.settings.dev_guild:
             log.info("NEWSBOT_DEV_GUILD set: use /admin sync or `newsbot sync` to publish there")
 
@@ -139,13 +162,14 @@ class NewsBot(commands.AutoShardedBot):
         await self.stories_changed()
 
     async def _watch_generation(self) -> None:
-        # Loads by another process (`newsbot load` beside the bot) bump the
-        # store's generation; polling it is one indexed read every few seconds.
-        seen = await self.room.store.generation()
+        # Loads by another process (`newsbot load` beside the bot, /admin reload or a
+        # feed poll in another bot process) bump the store's generation: SQLite is
+        # polled (one indexed read every few seconds), PostgreSQL tells (NOTIFY).
+        store = self.room.store
+        seen = await store.generation()
         while True:
-            await asyncio.sleep(GENERATION_POLL_SECONDS)
             try:
-                now = await self.room.store.generation()
+                now = await store.wait_generation_change(seen, GENERATION_POLL_SECONDS)
                 if now != seen:
                     seen = now
                     # Not forced: after a reload in this process the index is already at
@@ -157,6 +181,7 @@ class NewsBot(commands.AutoShardedBot):
                 raise
             except Exception:
                 log.exception("watching the store for changes failed")
+                await asyncio.sleep(GENERATION_POLL_SECONDS)
 
     async def close(self) -> None:
         """Stop the loops, log out, and close the store if this bot opened it."""

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.jobs import hold_bot
 from bot.core.newsroom import Newsroom
 from bot.core.settings import Settings
 from bot.discord_app.bot import NewsBot
@@ -76,7 +77,9 @@ def _brief(exc: BaseException) -> str:
 
 async def run_bot(settings: Settings, *, autoload: bool = True) -> int:
     """Log in and serve until stopped; 2 when there is no usable token, 1 when Discord
-    cannot be reached. `autoload`: a new store is first filled from the data folder."""
+    cannot be reached. `autoload`: a new store is first filled from the data folder.
+    Raises AnotherBotRunning (a StoreError) before connecting when another bot process
+    serves the same SQLite store."""
     if not settings.token:
         print(NO_TOKEN_HELP, file=sys.stderr)
         return 2
@@ -84,6 +87,9 @@ async def run_bot(settings: Settings, *, autoload: bool = True) -> int:
     no_voice()
     room = await Newsroom.open(settings, autoload=autoload)
     try:
+        await hold_bot(room.store, settings.store_label)
+        if not settings.shards.everything:
+            log.info("running %s", settings.shards)
         bot = NewsBot(settings, room=room)
 
         async def serve() -> int:

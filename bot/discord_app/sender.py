@@ -37,6 +37,7 @@ from bot.core.alerts.delivery import (
     Target,
 )
 from bot.core.alerts.dispatch import Dispatcher
+from bot.core.alerts.pacing import Pacer, overall_share
 from bot.core.records import Article
 from bot.discord_app.bot import NewsBot
 from bot.replies.alerts import (
@@ -433,5 +434,13 @@ class DiscordSender:
 
 
 def build_dispatcher(bot: NewsBot) -> Dispatcher:
-    """The bot's alert dispatcher over its store, delivering through this sender."""
-    return Dispatcher(bot.room.store, DiscordSender(bot), notices=bot.settings.failure_notices)
+    """The bot's alert dispatcher over its store, delivering through this sender: only
+    to targets of the process's shards, at its share of the token's overall budget."""
+    shards = bot.settings.shards
+    return Dispatcher(
+        bot.room.store,
+        DiscordSender(bot),
+        notices=bot.settings.failure_notices,
+        shards=shards,
+        pacer=Pacer(overall=overall_share(shards.share)),
+    )

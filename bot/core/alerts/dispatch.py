@@ -20,7 +20,9 @@ publication order, one digest message at a time:
    next message), in one transaction.
 
 Edited stories of on_update 'edit' subscriptions are edited in place
-(`deliver_edits`), never posted again.
+(`deliver_edits`), never posted again. A dispatcher of a process that runs some
+of the shards (`shards`) sends, edits and reports failures only for targets of
+guilds on them (DMs: shard 0), so processes sharing a store never both send.
 
 Failures (see `_on_failure`): rate limited → wait `retry_after`, same claim;
 server error/timeout → back off (same claim: the message may exist), after
@@ -49,6 +51,7 @@ from bot.core.alerts.notices import NoticeMode, failure_notice, status_for
 from bot.core.alerts.pacing import Pacer
 from bot.core.records import Article
 from bot.core.settings import Settings
+from bot.core.shards import ALL_SHARDS, ShardSpec
 from bot.core.store import Store, StoreTransaction, StoreUnavailable
 from bot.core.store.types import PendingAlert, Subscription
 
@@ -104,9 +107,11 @@ class Dispatcher:
         idle: float = 60.0,
         grace: float = 5.0,
         notices: NoticeMode = Settings.failure_notices,
+        shards: ShardSpec = ALL_SHARDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.shards = shards  # whose targets this process sends to
         self.sender = sender
         self.pacer = pacer or Pacer()
         self.max_batch = max(1, min(max_batch, MAX_BATCH))
@@ -186,7 +191,7 @@ class Dispatcher:
         """Start a worker for each target with due rows; seconds until the next due one."""
         await self.deliver_edits()
         now = self.clock()
-        targets = await self.store.pending_targets()
+        targets = await self.store.pending_targets(shards=self.shards)
         soonest: float | None = None
         for target, due in targets.items():
             if target in self._workers:
@@ -229,7 +234,7 @@ class Dispatcher:
         """Deliver everything that is due now, and return (waits only for pacing)."""
         await self.deliver_edits()
         now = self.clock()
-        targets = await self.store.pending_targets()
+        targets = await self.store.pending_targets(shards=self.shards)
         due = [t for t, at in targets.items() if at <= now]
         await asyncio.gather(*(self.drain(t) for t in due))
 
@@ -400,7 +405,7 @@ class Dispatcher:
     async def deliver_edits(self) -> int:
         """Edit the alert messages of stories that changed (`edits.deliver_edits`)."""
         try:
-            done = await deliver_edits(self.store, self.sender, self.pacer)
+            done = await deliver_edits(self.store, self.sender, self.pacer, shards=self.shards)
         except StoreUnavailable as exc:
             # A long load holds the store: the edits wait for the next cycle.
             log.warning("alert edits: store busy (%s)", exc)

@@ -14,6 +14,7 @@ import logging
 from bot.core.alerts.delivery import Delivery, DeliveryError, Sender, Target
 from bot.core.alerts.matching import nonce_for, text_hash
 from bot.core.alerts.pacing import Pacer
+from bot.core.shards import ALL_SHARDS, ShardSpec
 from bot.core.store import Store
 
 __all__ = ["deliver_edits"]
@@ -23,12 +24,14 @@ log = logging.getLogger(__name__)
 _TRANSIENT = ("rate_limited", "server_error", "timeout")
 
 
-async def deliver_edits(store: Store, sender: Sender, pacer: Pacer) -> int:
-    """Edit every alert message owed an edit. A message that is gone, or a refusal,
-    ends that edit (the message is left as it was); a transient error leaves it for
-    the next cycle. Returns how many messages were edited."""
+async def deliver_edits(
+    store: Store, sender: Sender, pacer: Pacer, *, shards: ShardSpec = ALL_SHARDS
+) -> int:
+    """Edit every alert message owed an edit in a target of `shards`. A message that
+    is gone, or a refusal, ends that edit (the message is left as it was); a transient
+    error leaves it for the next cycle. Returns how many messages were edited."""
     done = 0
-    for edit in await store.pending_edits():
+    for edit in await store.pending_edits(shards=shards):
         try:
             where = Target.parse(edit.target)
         except ValueError:

@@ -1,4 +1,9 @@
-"""Pacing alert messages: sliding-window limits per target and overall (`Pacer`)."""
+"""Pacing alert messages: sliding-window limits per target and overall (`Pacer`).
+
+Discord's global limit is per bot token, so processes that split the shards
+share it: each paces itself to its share of `OVERALL` (`overall_share`), its
+shards out of all, and together they stay under what one process would use.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,18 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+
+#: Requests per second every process of one bot token may make together
+#: (Discord allows 50 a second; the margin absorbs clock skew and other calls).
+OVERALL = (40, 1.0)
+
+
+def overall_share(share: float, overall: tuple[int, float] = OVERALL) -> tuple[int, float]:
+    """The overall budget of a process that runs `share` (0..1] of the shards: its
+    part of `overall`, rounded down (at least one request per window), so the parts
+    of processes with disjoint shard sets never add up to more than the whole."""
+    n, per = overall
+    return max(1, int(n * min(1.0, share) + 1e-9)), per
 
 
 class Pacer:
@@ -22,7 +39,7 @@ class Pacer:
         self,
         *,
         per_target: tuple[int, float] = (5, 5.0),
-        overall: tuple[int, float] = (40, 1.0),
+        overall: tuple[int, float] = OVERALL,
         margin: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,

@@ -69,9 +69,10 @@ class OutboxReads(ABC):
         """The thread name recorded for the message with `nonce` before it was sent, or None."""
 
     @abstractmethod
-    async def pending_edits(self) -> list[PendingEdit]:
+    async def pending_edits(self, *, shards: ShardSpec = ALL_SHARDS) -> list[PendingEdit]:
         """Sent alert messages whose stories changed and whose subscriptions edit on
-        update, one per message."""
+        update, one per message; only in targets whose guild `shards` owns (as
+        `pending_targets`)."""
 
 
 class MatchingWrites(ABC):
@@ -114,9 +115,13 @@ class OutboxWrites(ABC):
     rows still pending."""
 
     @abstractmethod
-    async def claim(self, row_ids: Sequence[int], nonce: str) -> None:
+    async def claim(self, row_ids: Sequence[int], nonce: str) -> list[int]:
         """Record that these rows go out in the message with `nonce` (committed
-        before the message is sent, so a retry re-sends the same rows)."""
+        before the message is sent, so a retry re-sends the same rows).
+
+        Returns the ids claimed, in the order given: those still pending and not
+        held by another process's transaction at that moment (PostgreSQL skips a
+        locked row rather than wait for it). Send only those."""
 
     @abstractmethod
     async def release(self, row_ids: Sequence[int], *, error: str | None = None) -> None:

@@ -32,7 +32,8 @@ from bot.core.loader import load_paths
 from bot.core.records import Article
 from bot.core.store import Store, StoreTransaction, open_store
 from bot.core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, script_statements
-from tests.helpers import db_execute, db_query, write_record
+from tests.drivers import INTEGRITY_ERRORS, StoreTarget, open_at, sql_execute, sql_rows
+from tests.helpers import db_query, write_record
 
 NOW = 1_750_000_000.0
 HOUR = 3600.0
@@ -163,7 +164,7 @@ async def subscribe(
 
 
 def outbox(store: Store) -> list[tuple]:
-    return db_query(store.path, "SELECT subscription_id, article_id, state FROM outbox ORDER BY id")
+    return sql_rows(store, "SELECT subscription_id, article_id, state FROM outbox ORDER BY id")
 
 
 async def test_matching_writes_one_row_per_subscription_and_story(store: Store) -> None:
@@ -281,9 +282,9 @@ async def test_outbox_pair_is_unique(store: Store) -> None:
     sub = await subscribe(store)
     [a] = await add_stories(store, article("One"), match_now=False)
     insert = "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)"
-    db_execute(store.path, insert, (sub.id, a))
-    with pytest.raises(sqlite3.IntegrityError):
-        db_execute(store.path, insert, (sub.id, a))
+    sql_execute(store, insert, (sub.id, a))
+    with pytest.raises(INTEGRITY_ERRORS):
+        sql_execute(store, insert, (sub.id, a))
 
 
 async def test_migration_from_version_1_keeps_rows(tmp_path: Path) -> None:
@@ -575,7 +576,7 @@ async def deliver_all(d: Dispatcher, *, rounds: int = 50, horizon: float = 1.0) 
 
 
 def states(store: Store) -> dict[str, int]:
-    return dict(db_query(store.path, "SELECT state, count(*) FROM outbox GROUP BY state"))
+    return dict(sql_rows(store, "SELECT state, count(*) FROM outbox GROUP BY state"))
 
 
 async def test_burst_becomes_digests_in_publication_order(store: Store) -> None:
@@ -615,14 +616,14 @@ async def test_two_subscriptions_of_one_channel_post_a_story_once(store: Store) 
     await asyncio.sleep(0.01)
     sub = await subs.get(store, 3)
     assert sub is not None
-    db_execute(
-        store.path,
+    sql_execute(
+        store,
         "INSERT INTO outbox (subscription_id, article_id, created_at) VALUES (?, ?, 0)",
         (sub.id, a),
     )
     await deliver_all(fast_dispatcher(store, sender))
     assert len(sender.messages) == 1  # ...is marked sent by the message it already got
-    assert db_query(store.path, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
+    assert sql_rows(store, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
 
 
 async def test_targets_are_independent(store: Store) -> None:
@@ -647,7 +648,7 @@ async def test_rate_limited_waits_retry_after_then_sends(store: Store) -> None:
     await deliver_all(d)
     assert len(sender.messages) == 1 and sender.messages[0].at - started >= 0.2
     assert sender.attempts[0] == sender.attempts[1]  # the same claim, the same nonce
-    assert db_query(store.path, "SELECT state, attempts FROM outbox") == [("sent", 0)]
+    assert sql_rows(store, "SELECT state, attempts FROM outbox") == [("sent", 0)]
 
 
 async def test_server_errors_back_off_then_deliver(store: Store) -> None:
@@ -658,9 +659,7 @@ async def test_server_errors_back_off_then_deliver(store: Store) -> None:
     sender = FakeSender(script=list(errors))
     d = fast_dispatcher(store, sender)
     await d.run_once()
-    [(state, attempts, err)] = db_query(
-        store.path, "SELECT state, attempts, last_error FROM outbox"
-    )
+    [(state, attempts, err)] = sql_rows(store, "SELECT state, attempts, last_error FROM outbox")
     assert (state, attempts) == ("pending", 1) and "500" in err
     await deliver_all(d)
     assert len(sender.messages) == 1 and len(sender.attempts) == 4
@@ -675,8 +674,8 @@ async def test_server_errors_past_the_limit_park_never_drop(store: Store) -> Non
     sender = FakeSender(script=[DeliveryError("timeout") for _ in range(3)])
     d = fast_dispatcher(store, sender, max_attempts=3, park=0.3)
     await deliver_all(d, horizon=0.2)  # three quick tries, then parked until "the next cycle"
-    [(state, attempts, due)] = db_query(
-        store.path, "SELECT state, attempts, next_attempt_at FROM outbox"
+    [(state, attempts, due)] = sql_rows(
+        store, "SELECT state, attempts, next_attempt_at FROM outbox"
     )
     assert (state, attempts) == ("pending", 0) and due > time.time() + 0.1
     assert sender.messages == []
@@ -739,7 +738,7 @@ async def test_target_failures_pause_or_disable(
     after = await subs.get(store, sub.id)
     assert after is not None and after.status == status and reason in (after.status_reason or "")
     assert states(store) == {"pending": 1}  # kept, not lost
-    [(batch,)] = db_query(store.path, "SELECT batch FROM outbox")
+    [(batch,)] = sql_rows(store, "SELECT batch FROM outbox")
     assert batch is None
     # Paused and disabled subscriptions match nothing new.
     await add_stories(store, article("Meanwhile"))
@@ -761,9 +760,7 @@ async def test_bad_request_fails_that_alert_only(store: Store) -> None:
     await deliver_all(fast_dispatcher(store, sender))
     assert sorted(sender.delivered()) == sorted(ids[:2] + ids[3:])
     assert all(len(m.article_ids) == 1 for m in sender.messages)  # split after the refusal
-    rows = db_query(
-        store.path, "SELECT article_id, state, last_error FROM outbox ORDER BY article_id"
-    )
+    rows = sql_rows(store, "SELECT article_id, state, last_error FROM outbox ORDER BY article_id")
     assert [(a, s) for a, s, _ in rows] == [(i, "failed" if i == ids[2] else "sent") for i in ids]
     assert "Invalid Form Body" in rows[2][2]
 
@@ -786,9 +783,9 @@ async def test_pacing_through_the_dispatcher(store: Store) -> None:
     assert time.monotonic() - started >= 0.6  # 16 at 4 per 0.2 s
 
 
-async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path) -> None:
-    db = tmp_path / "restart.db"
-    store = await open_store(db)
+async def test_restart_resumes_pending_and_paused_state_survives(store_target: StoreTarget) -> None:
+    db = store_target
+    store = await open_at(db)
     await subscribe(store, channel=1)
     paused = await subscribe(store, channel=2)
     await asyncio.sleep(0.01)
@@ -798,9 +795,9 @@ async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path)
     await fast_dispatcher(store, sender, backoff=60).run_once()  # fails, backs off a minute
     await store.close()
 
-    store = await open_store(db)  # "restart"
+    store = await open_at(db)  # "restart"
     try:
-        db_execute(db, "UPDATE outbox SET next_attempt_at = 0")  # time passes
+        sql_execute(db, "UPDATE outbox SET next_attempt_at = 0")  # time passes
         again = FakeSender()
         await deliver_all(fast_dispatcher(store, again))
         assert [len(m.article_ids) for m in again.messages] == [3]
@@ -811,9 +808,9 @@ async def test_restart_resumes_pending_and_paused_state_survives(tmp_path: Path)
         await store.close()
 
 
-async def test_crash_between_accept_and_mark_sends_no_duplicate(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
-    store = await open_store(db)
+async def test_crash_between_accept_and_mark_sends_no_duplicate(store_target: StoreTarget) -> None:
+    db = store_target
+    store = await open_at(db)
     await subscribe(store)
     await asyncio.sleep(0.01)
     await add_stories(store, *[article(f"C {i}", hours_ago=i) for i in range(3)])
@@ -829,16 +826,16 @@ async def test_crash_between_accept_and_mark_sends_no_duplicate(tmp_path: Path) 
         await d.run_once()
     assert len(discord_side.messages) == 1
     assert states(store) == {"pending": 3}  # not marked...
-    [(batch,)] = db_query(db, "SELECT DISTINCT batch FROM outbox")
+    [(batch,)] = sql_rows(db, "SELECT DISTINCT batch FROM outbox")
     assert batch == discord_side.messages[0].nonce  # ...but the claim was committed first
     await store.close()
 
-    store = await open_store(db)
+    store = await open_at(db)
     try:
         await deliver_all(fast_dispatcher(store, discord_side))
         assert len(discord_side.messages) == 1  # the retry got the same message back
         assert states(store) == {"sent": 3}
-        assert db_query(db, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
+        assert sql_rows(db, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
     finally:
         await store.close()
 

@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pytest
 
@@ -30,10 +29,10 @@ from bot.core.alerts.landing import CROSSPOST_LIMIT, digest_due
 from bot.core.alerts.matching import match_hook
 from bot.core.alerts.pacing import Pacer
 from bot.core.records import Article
-from bot.core.store import Store, open_store
+from bot.core.store import Store
 from bot.core.store.types import AlertOptions
 from tests.core.alerts.test_alerts import CHANNEL, GUILD, USER, add_stories, article
-from tests.helpers import db_query
+from tests.drivers import StoreTarget, open_at, sql_rows
 
 HOUR = 3600.0
 
@@ -144,7 +143,7 @@ async def channel_sub(store: Store, options: AlertOptions, **kw: object) -> subs
 
 
 def states(store: Store) -> dict[str, int]:
-    return dict(db_query(store.path, "SELECT state, count(*) FROM outbox GROUP BY state"))
+    return dict(sql_rows(store, "SELECT state, count(*) FROM outbox GROUP BY state"))
 
 
 async def test_role_ping_and_thread_named_after_the_story(store: Store) -> None:
@@ -173,10 +172,10 @@ async def test_plain_subscription_lands_plain(store: Store) -> None:
 
 
 async def test_crosspost_budget_then_unpublished_and_it_survives_a_restart(
-    tmp_path: Path,
+    store_target: StoreTarget,
 ) -> None:
-    db = tmp_path / "cross.db"
-    store = await open_store(db)
+    db = store_target
+    store = await open_at(db)
     await channel_sub(store, AlertOptions(publish=True))
     await add_stories(store, *[article(f"Story {i}", hours_ago=20 - i) for i in range(11)])
     discord, clock = FakeDiscord(), Clock()
@@ -185,7 +184,7 @@ async def test_crosspost_budget_then_unpublished_and_it_survives_a_restart(
     assert [m.published for m in discord.messages] == [True] * 10 + [False]
     await store.close()
 
-    store = await open_store(db)  # restart: the count is in the store
+    store = await open_at(db)  # restart: the count is in the store
     try:
         await add_stories(store, article("Twelfth"))
         await dispatcher(store, discord, clock, max_batch=1).run_once()
@@ -221,9 +220,9 @@ async def test_hourly_cap_folds_the_surplus_into_one_digest_nothing_lost(store: 
     assert states(store) == {"sent": 5}
 
 
-async def test_daily_digest_at_its_hour_once_across_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "daily.db"
-    store = await open_store(db)
+async def test_daily_digest_at_its_hour_once_across_a_restart(store_target: StoreTarget) -> None:
+    db = store_target
+    store = await open_at(db)
     hour = (time.gmtime().tm_hour + 2) % 24
     await channel_sub(store, AlertOptions(digest="daily", digest_hour=hour))
     ids = await add_stories(store, *[article(f"Day {i}", hours_ago=5 - i) for i in range(4)])
@@ -237,21 +236,21 @@ async def test_daily_digest_at_its_hour_once_across_a_restart(tmp_path: Path) ->
     assert len(discord.messages) == 1 and states(store) == {"pending": 4}
     await store.close()
 
-    store = await open_store(db)
+    store = await open_at(db)
     try:
         for _ in range(2):  # the restart, then the next cycle
             await dispatcher(store, discord, clock).run_once()
         assert len(discord.messages) == 1  # the retry got the same message back
         assert discord.messages[0].article_ids == tuple(ids)
         assert states(store) == {"sent": 4}
-        assert db_query(db, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
+        assert sql_rows(db, "SELECT DISTINCT message_id FROM outbox") == [(9000,)]
     finally:
         await store.close()
 
 
-async def test_forum_post_after_a_crash_is_found_not_made_twice(tmp_path: Path) -> None:
-    db = tmp_path / "forum.db"
-    store = await open_store(db)
+async def test_forum_post_after_a_crash_is_found_not_made_twice(store_target: StoreTarget) -> None:
+    db = store_target
+    store = await open_at(db)
     await channel_sub(store, AlertOptions(thread=True))
     [aid] = await add_stories(store, article("Forum story"))
     discord, clock = FakeDiscord(forum=True, crash_after_accept=1), Clock()
@@ -260,12 +259,12 @@ async def test_forum_post_after_a_crash_is_found_not_made_twice(tmp_path: Path) 
     assert discord.thread_log == ["Forum story"]
     await store.close()
 
-    store = await open_store(db)
+    store = await open_at(db)
     try:
         await dispatcher(store, discord, clock).run_once()
         assert discord.thread_log == ["Forum story"]  # found, not posted again
         assert len(discord.messages) == 1
-        assert db_query(db, "SELECT state, message_id FROM outbox") == [("sent", 9000)]
+        assert sql_rows(db, "SELECT state, message_id FROM outbox") == [("sent", 9000)]
         why = await subs.why(store, 1, aid)
         assert why is not None and why.verdict == "sent" and why.message_id == 9000
     finally:

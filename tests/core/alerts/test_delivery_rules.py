@@ -21,7 +21,8 @@ from bot.core.store import Store, open_store
 from bot.core.store.sqlite import MIGRATIONS, SCHEMA_VERSION, script_statements
 from bot.core.store.types import AlertOptions
 from tests.core.alerts.test_alerts import CHANNEL, GUILD, USER, add_stories, article
-from tests.helpers import db_execute, db_query
+from tests.drivers import sql_execute, sql_rows
+from tests.helpers import db_query
 
 NOW = 1_750_000_000.0
 HOUR = 3600.0
@@ -121,7 +122,7 @@ async def test_unknown_topic_is_accepted_with_a_suggestion_and_alerts_later(
     assert done.subscription.topic == "Quantum Computing"
     await asyncio.sleep(0.01)
     [new] = await add_stories(store, article("A quantum computer", topics=("Quantum Computing",)))
-    assert db_query(store.path, "SELECT subscription_id, article_id FROM outbox") == [
+    assert sql_rows(store, "SELECT subscription_id, article_id FROM outbox") == [
         (done.subscription.id, new)
     ]
     known = await subs.subscribe(
@@ -145,7 +146,7 @@ async def test_keyword_only_subscription_matches_title_or_excerpt_of_any_topic(
         article("Chips", topics=("AI",), excerpt="A lidar sensor inside."),
         article("Nothing here", topics=("AI",)),
     )
-    rows = db_query(store.path, "SELECT article_id FROM outbox ORDER BY article_id")
+    rows = sql_rows(store, "SELECT article_id FROM outbox ORDER BY article_id")
     assert [r[0] for r in rows] == sorted(ids[:2])
 
 
@@ -177,7 +178,7 @@ async def test_bad_options_are_refused_by_name(
             channel_id=None if personal else CHANNEL,
             options=options,
         )
-    assert db_query(store.path, "SELECT count(*) FROM subscriptions") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM subscriptions") == [(0,)]
 
 
 async def test_same_filters_new_options_update_the_subscription(store: Store) -> None:
@@ -299,13 +300,13 @@ async def test_why_sent_pending_held_failed_and_paused(store: Store) -> None:
         article("Refused one"),
         article("The daily one"),
     )
-    db_execute(
-        store.path,
+    sql_execute(
+        store,
         "UPDATE outbox SET state = 'sent', sent_at = 100, message_id = 555 WHERE article_id = ?",
         (sent,),
     )
-    db_execute(
-        store.path,
+    sql_execute(
+        store,
         "UPDATE outbox SET state = 'failed', last_error = 'bad_request: Invalid Form Body' "
         "WHERE article_id = ?",
         (failed,),

@@ -1,4 +1,7 @@
-"""Fixtures of the feed tests: a feed server on 127.0.0.1 and a service over a fresh store."""
+"""Fixtures of the feed tests: a feed server on 127.0.0.1 and a service over a fresh store.
+
+The suite runs on both store drivers: `store` follows `store_target` (tests/drivers.py).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pytest
 from bot.core.feeds import FeedService
 from bot.core.settings import Settings
 from bot.core.store import Store
+from tests.drivers import StoreTarget, opened_store
 from tests.feedserver import FeedServer
 
 
@@ -26,6 +30,13 @@ def feed_settings(tmp_path: Path, **changes: object) -> Settings:
         feed_connect_timeout=1.0,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(store_target: StoreTarget) -> AsyncIterator[Store]:
+    """A fresh, empty store on each driver in turn (SQLite, then PostgreSQL)."""
+    async with opened_store(store_target) as s:
+        yield s
 
 
 @pytest.fixture

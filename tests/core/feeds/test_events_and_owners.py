@@ -17,16 +17,18 @@ from bot.core.newsroom import Newsroom
 from bot.core.records import canonical_url
 from bot.core.store.types import OPERATOR, Audience
 from tests.core.feeds.conftest import feed_settings
+from tests.drivers import StoreTarget, on_target, remember, sql_rows
 from tests.feedserver import Entry, FeedServer, atom, rss2
-from tests.helpers import db_query
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 A, B = 111, 222
 
 
 @pytest.fixture
-async def room(tmp_path: Path) -> AsyncIterator[Newsroom]:
-    r = await Newsroom.open(feed_settings(tmp_path), autoload=False)
+async def room(tmp_path: Path, store_target: StoreTarget) -> AsyncIterator[Newsroom]:
+    settings = on_target(feed_settings(tmp_path), store_target)
+    r = await Newsroom.open(settings, autoload=False)
+    remember(r.store, store_target)
     try:
         yield r
     finally:
@@ -171,7 +173,7 @@ async def test_alerts_follow_the_feeds_owner(room: Newsroom) -> None:
         )
         srv.serve("/a", rss2("A Local", [new, first]))
         await room.feeds.poll()
-    rows = db_query(store.path, "SELECT subscription_id FROM outbox")
+    rows = sql_rows(store, "SELECT subscription_id FROM outbox")
     assert rows == [(sub_a.id,)]
     assert sub_b.id not in {r[0] for r in rows}
 

@@ -13,8 +13,8 @@ from bot.core.feeds import FeedService
 from bot.core.feeds import service as service_module
 from bot.core.store import Store
 from bot.core.store.types import OPERATOR
+from tests.drivers import sql_rows
 from tests.feedserver import Entry, FeedServer, feed_document
-from tests.helpers import db_query
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -142,11 +142,11 @@ async def test_first_poll_is_silent_and_a_later_entry_alerts_once(
     feedsrv.serve("/feed", feed_document("rss2", "Outlet", [entry(1), entry(2)]))
     await service.add(feedsrv.url("/feed"))
     await service.poll()
-    assert db_query(store.path, "SELECT count(*) FROM outbox") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM outbox") == [(0,)]
     feedsrv.serve("/feed", feed_document("rss2", "Outlet", [entry(0), entry(1), entry(2)]))
     await service.poll()
     await service.poll()
-    rows = db_query(store.path, "SELECT a.url FROM outbox o JOIN articles a ON a.id = o.article_id")
+    rows = sql_rows(store, "SELECT a.url FROM outbox o JOIN articles a ON a.id = o.article_id")
     assert rows == [("https://outlet.example/news/0",)]
 
 
@@ -161,7 +161,7 @@ async def test_a_backlog_entry_updated_later_still_does_not_alert(
     feedsrv.serve("/feed", feed_document("rss2", "Outlet", [fixed]))
     [report] = await service.poll()
     assert report.updated == 1
-    assert db_query(store.path, "SELECT count(*) FROM outbox") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM outbox") == [(0,)]
 
 
 async def test_feed_topics_and_interval_are_kept(service: FeedService, feedsrv: FeedServer) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +18,7 @@ from bot.core.search.searcher import NO_MORE_WORDS, Searcher
 from bot.core.search.vocab import Vocabulary, stem
 from bot.core.store import Store, open_store
 from bot.core.store.sqlite.search import fts_string
+from tests.drivers import StoreTarget
 from tests.helpers import CORPUS, SEED
 
 T0 = datetime(2021, 1, 1, tzinfo=UTC)
@@ -134,8 +134,8 @@ STORIES = [
 ]
 
 
-async def make_store(path: Path, articles: list[Article]) -> Store:
-    store = await open_store(path)
+async def make_store(target: StoreTarget, articles: list[Article]) -> Store:
+    store = await open_store(target)
     async with store.transaction() as tx:
         await tx.upsert_articles(articles)
         await tx.bump_generation()
@@ -143,8 +143,8 @@ async def make_store(path: Path, articles: list[Article]) -> Store:
 
 
 @pytest.fixture
-async def searcher(tmp_path: Path) -> AsyncIterator[Searcher]:
-    store = await make_store(tmp_path / "s.db", STORIES)
+async def searcher(store_target: StoreTarget) -> AsyncIterator[Searcher]:
+    store = await make_store(store_target, STORIES)
     try:
         yield Searcher(store)
     finally:
@@ -294,9 +294,9 @@ async def test_autocomplete_values_find_their_story_first(searcher: Searcher) ->
     assert len(await searcher.autocomplete("")) == len(STORIES) - 1  # two share a title
 
 
-async def test_autocomplete_value_of_a_long_title(tmp_path: Path) -> None:
+async def test_autocomplete_value_of_a_long_title(store_target: StoreTarget) -> None:
     long_title = "A very long headline " + "about robots and vision " * 8
-    store = await make_store(tmp_path / "l.db", [*STORIES, story(99, long_title.strip())])
+    store = await make_store(store_target, [*STORIES, story(99, long_title.strip())])
     try:
         s = Searcher(store)
         choices = await s.autocomplete("very long headline")
@@ -414,10 +414,10 @@ def teardown_module() -> None:
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus folder is absent")
-async def test_real_corpus_typo_and_chatty_questions(tmp_path: Path) -> None:
+async def test_real_corpus_typo_and_chatty_questions(store_target: StoreTarget) -> None:
     from bot.core.loader import load_paths
 
-    store = await open_store(tmp_path / "real.db")
+    store = await open_store(store_target)
     try:
         await load_paths(store, [CORPUS, SEED])
         s = Searcher(store)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from bot.core.search.dense import Semantic
 from bot.core.search.searcher import Searcher
 from bot.core.store import Store, open_store
 from tests.core.search.test_search import story
+from tests.drivers import StoreTarget
 
 STORIES: list[Article] = [
     story(
@@ -54,8 +54,8 @@ PARAPHRASE = "loans getting pricier as the monetary authority tightens"
 RATES = "Central bank raises interest rates to fight inflation"
 
 
-async def stored(path: Path, articles: list[Article]) -> Store:
-    store = await open_store(path)
+async def stored(target: StoreTarget, articles: list[Article]) -> Store:
+    store = await open_store(target)
     async with store.transaction() as tx:
         await tx.upsert_articles(articles)
         await tx.bump_generation()
@@ -63,8 +63,8 @@ async def stored(path: Path, articles: list[Article]) -> Store:
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path, minilm: Encoder) -> AsyncIterator[Store]:
-    store = await stored(tmp_path / "s.db", STORIES)
+async def embedded(store_target: StoreTarget, minilm: Encoder) -> AsyncIterator[Store]:
+    store = await stored(store_target, STORIES)
     await embed_pending(store, minilm)
     yield store
     await store.close()

@@ -13,11 +13,10 @@ from bot.core.loader import load_paths
 from bot.core.records import Article, Provider, Related, parse_file, parse_text
 from bot.core.store import Store, StoreError, StoreUnavailable, open_store
 from bot.core.store.sqlite import SCHEMA_VERSION
+from tests.drivers import sql_execute, sql_rows, table_dump
 from tests.helpers import (
     CORPUS,
     SEED,
-    db_dump,
-    db_execute,
     db_query,
     needs_corpus,
     record_text,
@@ -36,8 +35,8 @@ async def upsert(store: Store, *articles: Article):  # -> UpsertResult
 
 
 async def fts(store: Store, query: str) -> list[int]:
-    rows = db_query(
-        store.path,
+    rows = sql_rows(
+        store,
         "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid",
         (query,),
     )
@@ -145,14 +144,15 @@ async def test_canonical_url_variants_make_one_row(store: Store) -> None:
 async def test_unchanged_story_is_not_rewritten(store: Store) -> None:
     a = story("Same story", "https://e.com/same")
     first = await upsert(store, a)
-    stamp = db_query(store.path, "SELECT updated_at, content_hash FROM articles")
+    stamp = sql_rows(store, "SELECT updated_at, content_hash FROM articles")
     second = await upsert(store, a)
     assert (second.added, second.updated, second.unchanged) == ([], [], 1)
-    assert db_query(store.path, "SELECT updated_at, content_hash FROM articles") == stamp
+    assert sql_rows(store, "SELECT updated_at, content_hash FROM articles") == stamp
     third = await upsert(store, replace(a, heat=5.0))
     assert third.updated == first.added
 
 
+@pytest.mark.sqlite_only
 async def test_update_keeps_fts_in_step(store: Store) -> None:
     a = story("Zeppelins return to the skies", "https://e.com/z", topics=["Transport"])
     (aid,) = (await upsert(store, a)).added
@@ -164,9 +164,10 @@ async def test_update_keeps_fts_in_step(store: Store) -> None:
     assert await fts(store, "zeppelins") == []
     assert await fts(store, "aviation") == [aid]
     assert await fts(store, "transport") == []
-    assert db_query(store.path, "SELECT count(*) FROM articles_fts") == [(1,)]
+    assert sql_rows(store, "SELECT count(*) FROM articles_fts") == [(1,)]
 
 
+@pytest.mark.sqlite_only
 async def test_fts_covers_title_topics_provider_excerpt(store: Store) -> None:
     (aid,) = (
         await upsert(
@@ -184,6 +185,7 @@ async def test_fts_covers_title_topics_provider_excerpt(store: Store) -> None:
         assert await fts(store, word) == [aid], word
 
 
+@pytest.mark.sqlite_only
 async def test_fts_accent_insensitive(store: Store) -> None:
     (aid,) = (await upsert(store, story("Café in Zürich opens", "https://e.com/c"))).added
     assert await fts(store, "zurich") == [aid]
@@ -197,7 +199,7 @@ async def test_topics_case_insensitive_across_stories(store: Store) -> None:
     await upsert(store, story("One", "https://e.com/1", topics=["Computer Vision", "AI"]))
     await upsert(store, story("Two", "https://e.com/2", topics=["computer vision"]))
     await upsert(store, story("Three", "https://e.com/3", topics=["COMPUTER VISION", "ai"]))
-    assert db_query(store.path, "SELECT key, name FROM topics ORDER BY key") == [
+    assert sql_rows(store, "SELECT key, name FROM topics ORDER BY key") == [
         ("ai", "AI"),
         ("computer vision", "Computer Vision"),
     ]
@@ -235,8 +237,8 @@ async def test_related_ordered_and_linked_when_stored(store: Store) -> None:
     links = [r.url for r in got.related]
     assert await store.stored_urls(links) == {other}
     assert await store.ids_by_url(links) == {other: other_id}
-    joined = db_query(
-        store.path,
+    joined = sql_rows(
+        store,
         "SELECT r.position, a.id FROM related r JOIN articles a ON a.url = r.url "
         "WHERE r.article_id = ?",
         (main_id,),
@@ -332,28 +334,29 @@ async def test_stats_counts(store: Store) -> None:
 
 async def test_failed_transaction_leaves_nothing(store: Store) -> None:
     await upsert(store, story("Before", "https://e.com/before"))
-    before = db_dump(store.path)
+    before = table_dump(store)
     with pytest.raises(RuntimeError, match="boom"):
         async with store.transaction() as tx:
             await tx.upsert_articles([story("During", "https://e.com/during")])
             raise RuntimeError("boom")
-    assert db_dump(store.path) == before
+    assert table_dump(store) == before
     # The connection is not left inside a transaction.
     await upsert(store, story("After", "https://e.com/after"))
     assert (await store.stats())["stories"] == 2
 
 
+@pytest.mark.sqlite_only
 async def test_driver_errors_leave_the_store_as_store_errors(store: Store) -> None:
     """Callers (search, the dispatcher, the front ends) catch the store's errors only, so a
     broken database must never surface as the driver's own exception type."""
     await upsert(store, story("Kept", "https://e.com/kept"))
-    db_execute(store.path, "DROP TABLE article_topics")
+    sql_execute(store, "DROP TABLE article_topics")
     with pytest.raises(StoreUnavailable, match=str(store.path)) as read_error:
         await store.topics()
     assert isinstance(read_error.value.__cause__, sqlite3.OperationalError)
     with pytest.raises(StoreError, match="article_topics"):
         await upsert(store, story("Lost", "https://e.com/lost", topics=["Robots"]))
     # The failed write rolled back: the writer is free and nothing half-written stayed.
-    assert db_query(store.path, "SELECT count(*) FROM articles") == [(1,)]
+    assert sql_rows(store, "SELECT count(*) FROM articles") == [(1,)]
     async with store.transaction(wait=False):
         pass

@@ -11,7 +11,8 @@ from bot.core.alerts.matching import match_articles
 from bot.core.search.searcher import Searcher
 from bot.core.store import Store
 from bot.core.store.types import OPERATOR, Audience
-from tests.helpers import db_query, make_article
+from tests.drivers import sql_rows
+from tests.helpers import make_article
 
 A, B = 111, 222
 
@@ -79,7 +80,7 @@ async def test_alerts_only_where_the_story_is_visible(store: Store) -> None:
     ids = await _stories(store)
     async with store.transaction() as tx:
         await match_articles(tx, list(ids.values()))
-    rows = set(db_query(store.path, "SELECT subscription_id, article_id FROM outbox"))
+    rows = set(sql_rows(store, "SELECT subscription_id, article_id FROM outbox"))
     # Server A sees all three; B's plain subscription misses A's own story, and B's
     # keyword subscription (matched in Python, not SQL) misses it too.
     assert rows == {

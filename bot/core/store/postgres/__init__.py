@@ -1,14 +1,23 @@
-"""The PostgreSQL driver of the store (being built for issue 16)."""
+"""The PostgreSQL driver of the store (asyncpg): `PostgresStore` and its schema.
 
-from __future__ import annotations
+Modules: `schema` (numbered migrations in `schema_version`), `connection`
+(the pool, the write transaction, asyncpg's errors as the store's), `store`
+(the `Store` and `StoreTransaction` classes), `jobs` (job locks) and
+`listen` (LISTEN/NOTIFY of the generation), `fulltext` (words, tsvectors
+and bm25), and one module of queries per area: `articles`, `loading`,
+`search`, `subscriptions`, `outbox`, `feeds`, `embeddings`.
+"""
 
-from bot.core.store.errors import StoreError
-from bot.core.storeurl import redacted
+from bot.core.store.postgres.fulltext import FTS_COLUMNS, fts_record
+from bot.core.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION, sync_identities
+from bot.core.store.postgres.store import PostgresStore, PostgresTransaction
 
-
-class PostgresStore:
-    """Placeholder until the driver lands: opening one says so."""
-
-    @classmethod
-    async def open(cls, url: str, *, pool_size: int = 10) -> PostgresStore:
-        raise StoreError(f"{redacted(url)}: the PostgreSQL driver is not built yet")
+__all__ = [
+    "FTS_COLUMNS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PostgresStore",
+    "PostgresTransaction",
+    "fts_record",
+    "sync_identities",
+]

@@ -135,11 +135,11 @@ class OutboxQueries:
         r = await fetch_one(self._conn, "SELECT name FROM alert_threads WHERE nonce = ?", (nonce,))
         return str(r["name"]) if r else None
 
-    async def pending_edits(self) -> list[PendingEdit]:
+    async def pending_edits(self, *, shards: ShardSpec = ALL_SHARDS) -> list[PendingEdit]:
         # Every story of a message that holds a changed one: the edit re-renders it whole.
         rows = await fetch_all(
             self._conn,
-            "SELECT o.id, o.message_id, o.article_id, s.target, s.topic, s.keywords "
+            "SELECT o.id, o.message_id, o.article_id, s.target, s.guild_id, s.topic, s.keywords "
             "FROM outbox o JOIN subscriptions s ON s.id = o.subscription_id "
             "WHERE o.state = 'sent' AND o.message_id IN (SELECT message_id FROM outbox "
             "WHERE edit_pending = 1 AND state = 'sent' AND message_id IS NOT NULL) "
@@ -147,6 +147,8 @@ class OutboxQueries:
         )
         by_message: dict[int, list[sqlite3.Row]] = {}
         for r in rows:
+            if not shards.owns_guild(target_guild(r["target"], r["guild_id"])):
+                continue
             by_message.setdefault(int(r["message_id"]), []).append(r)
         return [
             PendingEdit(
@@ -316,11 +318,24 @@ class OutboxWriteQueries:
 
     _conn: aiosqlite.Connection
 
-    async def claim(self, row_ids: Sequence[int], nonce: str) -> None:
+    async def claim(self, row_ids: Sequence[int], nonce: str) -> list[int]:
+        if not row_ids:
+            return []
+        # One writer per file: every pending row asked for is claimed.
+        pending = {
+            r["id"]
+            for part in chunks(list(row_ids))
+            for r in await fetch_all(
+                self._conn,
+                f"SELECT id FROM outbox WHERE id IN ({marks(len(part))}) AND state = 'pending'",
+                part,
+            )
+        }
         await self._conn.executemany(
             "UPDATE outbox SET batch = ? WHERE id = ? AND state = 'pending'",
             [(nonce, i) for i in row_ids],
         )
+        return [i for i in row_ids if i in pending]
 
     async def release(self, row_ids: Sequence[int], *, error: str | None = None) -> None:
         # No error given: the row keeps the last one it had.
