@@ -6,11 +6,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import asyncpg
-
-from bot.core.records import Article, Provider, Related, canonical_url
+from bot.core.records import Article, Related, canonical_url
 from bot.core.store.postgres.connection import Db
-from bot.core.store.prepared import datetime_from_iso, images_from_json
+from bot.core.store.rows import article_from_row, related_from_row
 from bot.core.store.types import OPERATOR, Audience, TopicCount
 
 _ARTICLE_SQL = """
@@ -41,51 +39,6 @@ HAVING bool_and(guild_id IS NOT NULL) AND NOT coalesce(bool_or(guild_id = $1::bi
 """
 
 
-def _provider(name: str | None, domain: str | None) -> Provider | None:
-    return Provider(name, domain or "") if name is not None else None
-
-
-def _related(r: asyncpg.Record) -> Related:
-    return Related(
-        title=r["title"],
-        url=r["link"],
-        excerpt=r["excerpt"],
-        published=datetime_from_iso(r["published_at"]),
-        # A related link's provider is kept only when it has a name.
-        provider=_provider(r["provider_name"], r["provider_domain"])
-        if r["provider_name"]
-        else None,
-        quality=r["quality"],
-        amp_url=r["amp_url"],
-        cdn_amp_url=r["cdn_amp_url"],
-        images=images_from_json(r["images"]),
-    )
-
-
-def _article(r: asyncpg.Record, topics: Sequence[str], related: Sequence[Related]) -> Article:
-    is_published = r["is_published"]
-    return Article(
-        id=r["id"],
-        url=r["link"],
-        title=r["title"],
-        excerpt=r["excerpt"],
-        body=r["body"],
-        published=datetime_from_iso(r["published_at"]),
-        amp_url=r["amp_url"],
-        cdn_amp_url=r["cdn_amp_url"],
-        original_url=r["original_url"],
-        quality=r["quality"],
-        heat=r["heat"],
-        is_published=None if is_published is None else bool(is_published),
-        provider=_provider(r["provider_name"], r["provider_domain"]),
-        topics=tuple(topics),
-        images=images_from_json(r["images"]),
-        related=tuple(related),
-        secured=r["secured"],
-        source=r["source"],
-    )
-
-
 class ArticleQueries:
     """`ArticleReads` over `_db` (the pool: committed data)."""
 
@@ -101,9 +54,9 @@ class ArticleQueries:
             topics.setdefault(r["article_id"], []).append(r["name"])
         related: dict[int, list[Related]] = {}
         for r in await self._db.fetch(_RELATED_OF_SQL, ids):
-            related.setdefault(r["article_id"], []).append(_related(r))
+            related.setdefault(r["article_id"], []).append(related_from_row(r))
         return [
-            _article(rows[aid], topics.get(aid, ()), related.get(aid, ()))
+            article_from_row(rows[aid], topics.get(aid, ()), related.get(aid, ()))
             for aid in ids
             if aid in rows
         ]

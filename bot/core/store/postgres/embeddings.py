@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.store.postgres.connection import ConnDb, Db
+from bot.core.store.rows import embeddings_version_key
 from bot.core.store.types import EmbeddingCounts, EmbeddingRow, EmbeddingTask, SearchText
 
 _CURRENT = "e.model = $1 AND e.content_hash = a.content_hash"
-
-
-def _version_key(model: str) -> str:
-    return f"embeddings:{model}"
 
 
 class EmbeddingQueries:
@@ -73,7 +70,7 @@ class EmbeddingQueries:
 
     async def embedding_version(self, model: str) -> int:
         value = await self._db.fetchval(
-            "SELECT value FROM meta WHERE key = $1", _version_key(model)
+            "SELECT value FROM meta WHERE key = $1", embeddings_version_key(model)
         )
         return int(value) if value is not None else 0
 
@@ -103,5 +100,5 @@ class EmbeddingWriteQueries:
         await self._db.execute(
             "INSERT INTO meta (key, value) VALUES ($1, '1') "
             "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
-            _version_key(model),
+            embeddings_version_key(model),
         )

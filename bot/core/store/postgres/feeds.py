@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-import asyncpg
-
 from bot.core.store.feeds import EventCandidate, FeedEntry, FeedRow
 from bot.core.store.postgres.connection import ConnDb, Db, count_of
 from bot.core.store.postgres.loading import delete_stories
+from bot.core.store.rows import feed_from_row
 from bot.core.store.types import Audience
 
 _SELECT = """
@@ -22,30 +21,6 @@ FROM feeds f
 """
 # Neither paused nor disabled: the feeds a schedule fetches.
 _LIVE = "f.state NOT IN ('paused', 'disabled')"
-
-
-def _feed(r: asyncpg.Record) -> FeedRow:
-    return FeedRow(
-        id=int(r["id"]),
-        url=str(r["url"]),
-        guild_id=r["guild_id"],
-        added_by=r["added_by"],
-        title=str(r["title"]),
-        topics=tuple(json.loads(r["topics"])),
-        every=float(r["every"]),
-        state=str(r["state"]),
-        reason=r["reason"],
-        etag=r["etag"],
-        last_modified=r["last_modified"],
-        body_hash=r["body_hash"],
-        failures=int(r["failures"]),
-        gone=int(r["gone"]),
-        polls=int(r["polls"]),
-        last_fetch=r["last_fetch"],
-        next_fetch=r["next_fetch"],
-        created_at=float(r["created_at"]),
-        stories=int(r["stories"]),
-    )
 
 
 class FeedQueries:
@@ -62,11 +37,11 @@ class FeedQueries:
             rows = await self._db.fetch(
                 f"{_SELECT} WHERE f.guild_id = $1 ORDER BY f.id", audience.guild_id
             )
-        return [_feed(r) for r in rows]
+        return [feed_from_row(r) for r in rows]
 
     async def feed(self, feed_id: int) -> FeedRow | None:
         row = await self._db.fetchrow(f"{_SELECT} WHERE f.id = $1", feed_id)
-        return _feed(row) if row else None
+        return feed_from_row(row) if row else None
 
     async def find_feed(self, url: str, guild_id: int | None) -> FeedRow | None:
         row = await self._db.fetchrow(
@@ -74,7 +49,7 @@ class FeedQueries:
             url,
             guild_id,
         )
-        return _feed(row) if row else None
+        return feed_from_row(row) if row else None
 
     async def count_feeds(self, guild_id: int | None) -> int:
         n = await self._db.fetchval(
@@ -88,7 +63,7 @@ class FeedQueries:
             "ORDER BY coalesce(f.next_fetch, 0), f.id",
             float(now),
         )
-        return [_feed(r) for r in rows]
+        return [feed_from_row(r) for r in rows]
 
     async def next_feed_due(self) -> float | None:
         t = await self._db.fetchval(
@@ -137,7 +112,7 @@ class FeedWriteQueries:
         )
         row = await self._db.fetchrow(f"{_SELECT} WHERE f.id = $1", new_id)
         assert row is not None  # just inserted, in this transaction
-        return _feed(row)
+        return feed_from_row(row)
 
     async def save_feed(self, feed: FeedRow) -> None:
         await self._db.execute(

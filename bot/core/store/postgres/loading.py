@@ -18,7 +18,8 @@ from typing import Any
 from bot.core.records import Article
 from bot.core.store.postgres.connection import ConnDb
 from bot.core.store.postgres.fulltext import FTS_COLUMNS, fts_record
-from bot.core.store.prepared import Prepared, PreparedRelated, ProviderKey, prepare
+from bot.core.store.prepared import Prepared, ProviderKey, prepare
+from bot.core.store.rows import article_values, related_values
 from bot.core.store.types import SourceFile, UpsertResult
 
 LOAD_LOCK = 0x6E657773_626F7402  # 'newsbot' + 2: the stories' writer, one at a time
@@ -138,49 +139,6 @@ async def delete_stories(db: ConnDb, ids: Sequence[int]) -> None:
     )
 
 
-def _article_values(p: Prepared, provider_id: int | None, now: float) -> tuple[Any, ...]:
-    """Values for `_ARTICLE_COLUMNS`."""
-    return (
-        p.link,
-        p.title,
-        p.excerpt,
-        p.body,
-        p.published_at,
-        p.published_ts,
-        p.amp_url,
-        p.cdn_amp_url,
-        p.original_url,
-        p.quality,
-        p.heat,
-        p.is_published,
-        p.images,
-        p.secured,
-        p.source,
-        provider_id,
-        p.content_hash,
-        now,
-    )
-
-
-def _related_values(article_id: int, position: int, r: PreparedRelated) -> tuple[Any, ...]:
-    """Values for `_RELATED_COLUMNS`."""
-    return (
-        article_id,
-        position,
-        r.url,
-        r.link,
-        r.title,
-        r.excerpt,
-        r.published_at,
-        r.provider_name,
-        r.provider_domain,
-        r.quality,
-        r.amp_url,
-        r.cdn_amp_url,
-        r.images,
-    )
-
-
 class LoadWriteQueries:
     """`LoadWrites` on `_db` (the transaction's connection)."""
 
@@ -218,7 +176,7 @@ class LoadWriteQueries:
                 continue
             pid = provider_ids.get(p.provider) if p.provider else None
             if prev:
-                updates.append((*_article_values(p, pid, now), prev[0]))
+                updates.append((*article_values(p, pid, now), prev[0]))
                 updated.append(prev[0])
             else:
                 inserts.append(p)
@@ -234,7 +192,7 @@ class LoadWriteQueries:
             rows = []
             for n, p in enumerate(inserts, start=1):
                 pid = provider_ids.get(p.provider) if p.provider else None
-                rows.append((*_article_values(p, pid, now), p.url, now, top + n))
+                rows.append((*article_values(p, pid, now), p.url, now, top + n))
                 added.append(top + n)
                 existing[p.url] = (top + n, p.content_hash)
             await db.copy("articles", _INSERT_COLUMNS, rows)
@@ -255,7 +213,7 @@ class LoadWriteQueries:
         await db.copy(
             "related",
             _RELATED_COLUMNS,
-            [_related_values(aid, i, r) for aid, p in written for i, r in enumerate(p.related)],
+            [related_values(aid, i, r) for aid, p in written for i, r in enumerate(p.related)],
         )
         await add_index_rows(db, [fts_record(aid, p.text) for aid, p in written])
         return UpsertResult(added=added, updated=updated, unchanged=unchanged)

@@ -24,6 +24,7 @@ from bot.core.store.postgres.fulltext import (
     compiled_of,
     matches,
 )
+from bot.core.store.rows import columns
 from bot.core.store.types import (
     FieldWeights,
     IdPairs,
@@ -49,13 +50,6 @@ _POSITIONS_SQL = (
 
 def _column(compiled: Compiled) -> str:
     return "title_tsv" if compiled.title_only else "tsv"
-
-
-def _columns(rows: Sequence[Sequence[object]], n: int) -> list[list]:
-    """Rows → n parallel column lists."""
-    if not rows:
-        return [[] for _ in range(n)]
-    return [list(col) for col in zip(*rows, strict=True)]
 
 
 class SearchQueries:
@@ -197,7 +191,7 @@ def _assemble(
     vocabulary: list[Any],
 ) -> IndexSnapshot:
     """The snapshot's named values from the rows of its queries."""
-    ids, titles, links, provider_ids, published_ts, quality, heat = _columns(articles, 7)
+    ids, titles, links, provider_ids, published_ts, quality, heat = columns(articles, 7)
     return IndexSnapshot(
         articles=IndexedArticles(
             ids=ids,
@@ -210,8 +204,8 @@ def _assemble(
         ),
         providers=[ProviderRow(pid, name, domain or "") for pid, name, domain in providers],
         topics=[TopicRow(tid, name) for tid, name in topics],
-        article_topics=IdPairs(*_columns(article_topics, 2)),
-        related_pairs=IdPairs(*_columns(related_pairs, 2)),
+        article_topics=IdPairs(*columns(article_topics, 2)),
+        related_pairs=IdPairs(*columns(related_pairs, 2)),
         shared_related=[tuple(group) for (group,) in shared],
         vocabulary={word: int(n) for word, n in vocabulary},
     )

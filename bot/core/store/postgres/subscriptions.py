@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-import asyncpg
-
 from bot.core.store.postgres.connection import ConnDb, Db, count_of
+from bot.core.store.rows import OPTION_COLUMNS, option_values, subscription_from_row
 from bot.core.store.types import PLAIN_OPTIONS, AlertOptions, Subscription, SubscriptionStatus
 
 _COLUMNS = """
@@ -18,52 +16,6 @@ digest, digest_hour, on_update
 _SELECT = f"SELECT {_COLUMNS} FROM subscriptions"
 
 
-def _subscription(r: asyncpg.Record) -> Subscription:
-    return Subscription(
-        id=int(r["id"]),
-        guild_id=r["guild_id"],
-        channel_id=r["channel_id"],
-        user_id=int(r["user_id"]),
-        target=str(r["target"]),
-        topic_key=str(r["topic_key"]),
-        topic=str(r["topic"]),
-        keywords=tuple(str(r["keywords"]).split()),  # stored space-separated
-        min_quality=float(r["min_quality"] or 0),
-        created_at=float(r["created_at"]),
-        status=str(r["status"]),
-        status_reason=r["status_reason"],
-        **asdict(alert_options(r)),
-    )
-
-
-def alert_options(r: asyncpg.Record) -> AlertOptions:
-    """The alert options of a row that holds a subscription's option columns."""
-    return AlertOptions(
-        mention_role_id=r["mention_role_id"],
-        thread=bool(r["thread"]),
-        publish=bool(r["publish"]),
-        max_per_hour=r["max_per_hour"],
-        digest=r["digest"],
-        digest_hour=int(r["digest_hour"]),
-        on_update=r["on_update"],
-    )
-
-
-def _option_values(o: AlertOptions) -> tuple[object, ...]:
-    return (
-        o.mention_role_id,
-        int(o.thread),
-        int(o.publish),
-        o.max_per_hour,
-        o.digest,
-        o.digest_hour,
-        o.on_update,
-    )
-
-
-_OPTION_COLUMNS = "mention_role_id, thread, publish, max_per_hour, digest, digest_hour, on_update"
-
-
 class SubscriptionQueries:
     """`SubscriptionReads` over `_db` (the pool, or a transaction's connection)."""
 
@@ -71,7 +23,7 @@ class SubscriptionQueries:
 
     async def _one(self, where: str, *args: Any) -> Subscription | None:
         row = await self._db.fetchrow(f"{_SELECT} WHERE {where}", *args)
-        return _subscription(row) if row else None
+        return subscription_from_row(row) if row else None
 
     async def _count(self, where: str, *args: Any) -> int:
         n = await self._db.fetchval(f"SELECT count(*) FROM subscriptions WHERE {where}", *args)
@@ -95,11 +47,11 @@ class SubscriptionQueries:
         rows = await self._db.fetch(
             f"{_SELECT} WHERE guild_id = $1 AND channel_id IS NOT NULL ORDER BY id", guild_id
         )
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def user_subscriptions(self, user_id: int) -> list[Subscription]:
         rows = await self._db.fetch(f"{_SELECT} WHERE target = $1 ORDER BY id", f"user:{user_id}")
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def count_channel_subscriptions(self, guild_id: int | None) -> int:
         return await self._count(
@@ -139,7 +91,7 @@ class SubscriptionWriteQueries:
     ) -> Subscription:
         row = await self._db.fetchrow(
             "INSERT INTO subscriptions (guild_id, channel_id, user_id, target, topic_key, topic, "
-            f"keywords, min_quality, created_at, {_OPTION_COLUMNS}) "
+            f"keywords, min_quality, created_at, {OPTION_COLUMNS}) "
             "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) "
             f"RETURNING {_COLUMNS}",
             guild_id,
@@ -151,10 +103,10 @@ class SubscriptionWriteQueries:
             " ".join(keywords),
             float(min_quality),
             float(created_at),
-            *_option_values(options),
+            *option_values(options),
         )
         assert row is not None
-        return _subscription(row)
+        return subscription_from_row(row)
 
     async def set_subscription_status(
         self, subscription_id: int, status: SubscriptionStatus, reason: str | None
@@ -170,7 +122,7 @@ class SubscriptionWriteQueries:
         await self._db.execute(
             "UPDATE subscriptions SET mention_role_id = $1, thread = $2, publish = $3, "
             "max_per_hour = $4, digest = $5, digest_hour = $6, on_update = $7 WHERE id = $8",
-            *_option_values(options),
+            *option_values(options),
             subscription_id,
         )
 
@@ -185,7 +137,7 @@ class SubscriptionWriteQueries:
             return []
         await self.set_target_status(target, status, reason)
         rows = await self._db.fetch(f"{_SELECT} WHERE id = ANY($1::bigint[]) ORDER BY id", ids)
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def set_target_status(
         self, target: str, status: SubscriptionStatus, reason: str | None

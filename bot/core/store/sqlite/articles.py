@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -12,8 +11,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.records import Article, Provider, Related, canonical_url
-from bot.core.store.prepared import datetime_from_iso, images_from_json
+from bot.core.records import Article, Related, canonical_url
+from bot.core.store.rows import article_from_row, related_from_row
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.types import OPERATOR, Audience, TopicCount
 
@@ -46,51 +45,6 @@ HAVING max(guild_id IS NULL) = 0 AND max(coalesce(guild_id = :guild, 0)) = 0
 """
 
 
-def _provider(name: str | None, domain: str | None) -> Provider | None:
-    return Provider(name, domain or "") if name is not None else None
-
-
-def _related(r: sqlite3.Row) -> Related:
-    return Related(
-        title=r["title"],
-        url=r["link"],
-        excerpt=r["excerpt"],
-        published=datetime_from_iso(r["published_at"]),
-        # A related link's provider is kept only when it has a name.
-        provider=_provider(r["provider_name"], r["provider_domain"])
-        if r["provider_name"]
-        else None,
-        quality=r["quality"],
-        amp_url=r["amp_url"],
-        cdn_amp_url=r["cdn_amp_url"],
-        images=images_from_json(r["images"]),
-    )
-
-
-def _article(r: sqlite3.Row, topics: Sequence[str], related: Sequence[Related]) -> Article:
-    is_published = r["is_published"]
-    return Article(
-        id=r["id"],
-        url=r["link"],
-        title=r["title"],
-        excerpt=r["excerpt"],
-        body=r["body"],
-        published=datetime_from_iso(r["published_at"]),
-        amp_url=r["amp_url"],
-        cdn_amp_url=r["cdn_amp_url"],
-        original_url=r["original_url"],
-        quality=r["quality"],
-        heat=r["heat"],
-        is_published=None if is_published is None else bool(is_published),
-        provider=_provider(r["provider_name"], r["provider_domain"]),
-        topics=tuple(topics),
-        images=images_from_json(r["images"]),
-        related=tuple(related),
-        secured=r["secured"],
-        source=r["source"],
-    )
-
-
 class ArticleQueries:
     """`ArticleReads` over a connection (`_conn`) to the file at `_path`."""
 
@@ -111,9 +65,9 @@ class ArticleQueries:
             topics.setdefault(r["article_id"], []).append(r["name"])
         related: dict[int, list[Related]] = {}
         for r in await fetch_all(self._conn, _RELATED_OF_SQL.format(marks=sql_marks), ids):
-            related.setdefault(r["article_id"], []).append(_related(r))
+            related.setdefault(r["article_id"], []).append(related_from_row(r))
         return [
-            _article(rows[aid], topics.get(aid, ()), related.get(aid, ()))
+            article_from_row(rows[aid], topics.get(aid, ()), related.get(aid, ()))
             for aid in ids
             if aid in rows
         ]

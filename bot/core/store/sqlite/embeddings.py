@@ -12,14 +12,11 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from bot.core.store.rows import embeddings_version_key
 from bot.core.store.sqlite.connection import fetch_one, fetch_tuples
 from bot.core.store.types import EmbeddingCounts, EmbeddingRow, EmbeddingTask, SearchText
 
 _CURRENT = "e.model = ? AND e.content_hash = a.content_hash"
-
-
-def _version_key(model: str) -> str:
-    return f"embeddings:{model}"
 
 
 class EmbeddingQueries:
@@ -71,7 +68,7 @@ class EmbeddingQueries:
 
     async def embedding_version(self, model: str) -> int:
         row = await fetch_one(
-            self._conn, "SELECT value FROM meta WHERE key = ?", (_version_key(model),)
+            self._conn, "SELECT value FROM meta WHERE key = ?", (embeddings_version_key(model),)
         )
         return int(row["value"]) if row else 0
 
@@ -95,5 +92,5 @@ class EmbeddingWriteQueries:
         await self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, '1') "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-            (_version_key(model),),
+            (embeddings_version_key(model),),
         )

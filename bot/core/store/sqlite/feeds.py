@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 import aiosqlite
 
 from bot.core.store.feeds import EventCandidate, FeedEntry, FeedRow
+from bot.core.store.rows import feed_from_row
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.sqlite.loading import delete_stories
 from bot.core.store.types import Audience
@@ -25,30 +25,6 @@ FROM feeds f
 _LIVE = "f.state NOT IN ('paused', 'disabled')"
 
 
-def _feed(r: sqlite3.Row) -> FeedRow:
-    return FeedRow(
-        id=int(r["id"]),
-        url=str(r["url"]),
-        guild_id=r["guild_id"],
-        added_by=r["added_by"],
-        title=str(r["title"]),
-        topics=tuple(json.loads(r["topics"])),
-        every=float(r["every"]),
-        state=str(r["state"]),
-        reason=r["reason"],
-        etag=r["etag"],
-        last_modified=r["last_modified"],
-        body_hash=r["body_hash"],
-        failures=int(r["failures"]),
-        gone=int(r["gone"]),
-        polls=int(r["polls"]),
-        last_fetch=r["last_fetch"],
-        next_fetch=r["next_fetch"],
-        created_at=float(r["created_at"]),
-        stories=int(r["stories"]),
-    )
-
-
 class FeedQueries:
     """`FeedReads` over a connection (`_conn`)."""
 
@@ -63,17 +39,17 @@ class FeedQueries:
             rows = await fetch_all(
                 self._conn, f"{_SELECT} WHERE f.guild_id = ? ORDER BY f.id", (audience.guild_id,)
             )
-        return [_feed(r) for r in rows]
+        return [feed_from_row(r) for r in rows]
 
     async def feed(self, feed_id: int) -> FeedRow | None:
         row = await fetch_one(self._conn, f"{_SELECT} WHERE f.id = ?", (feed_id,))
-        return _feed(row) if row else None
+        return feed_from_row(row) if row else None
 
     async def find_feed(self, url: str, guild_id: int | None) -> FeedRow | None:
         row = await fetch_one(
             self._conn, f"{_SELECT} WHERE f.url = ? AND f.guild_id IS ?", (url, guild_id)
         )
-        return _feed(row) if row else None
+        return feed_from_row(row) if row else None
 
     async def count_feeds(self, guild_id: int | None) -> int:
         row = await fetch_one(
@@ -88,7 +64,7 @@ class FeedQueries:
             "ORDER BY coalesce(f.next_fetch, 0), f.id",
             (now,),
         )
-        return [_feed(r) for r in rows]
+        return [feed_from_row(r) for r in rows]
 
     async def next_feed_due(self) -> float | None:
         row = await fetch_one(
@@ -132,7 +108,7 @@ class FeedWriteQueries:
         )
         row = await fetch_one(self._conn, f"{_SELECT} WHERE f.id = ?", (cur.lastrowid,))
         assert row is not None  # just inserted, in this transaction
-        return _feed(row)
+        return feed_from_row(row)
 
     async def save_feed(self, feed: FeedRow) -> None:
         await self._conn.execute(

@@ -15,7 +15,8 @@ from typing import Any
 import aiosqlite
 
 from bot.core.records import Article
-from bot.core.store.prepared import Prepared, PreparedRelated, ProviderKey, prepare
+from bot.core.store.prepared import Prepared, ProviderKey, prepare
+from bot.core.store.rows import article_values, related_values
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.types import SourceFile, UpsertResult
 
@@ -80,49 +81,6 @@ async def delete_stories(conn: aiosqlite.Connection, ids: Sequence[int]) -> None
         )
 
 
-def _article_values(p: Prepared, provider_id: int | None, now: float) -> tuple[Any, ...]:
-    """Values for `_ARTICLE_COLUMNS`."""
-    return (
-        p.link,
-        p.title,
-        p.excerpt,
-        p.body,
-        p.published_at,
-        p.published_ts,
-        p.amp_url,
-        p.cdn_amp_url,
-        p.original_url,
-        p.quality,
-        p.heat,
-        p.is_published,
-        p.images,
-        p.secured,
-        p.source,
-        provider_id,
-        p.content_hash,
-        now,
-    )
-
-
-def _related_values(article_id: int, position: int, r: PreparedRelated) -> tuple[Any, ...]:
-    """Values for `_RELATED_COLUMNS`."""
-    return (
-        article_id,
-        position,
-        r.url,
-        r.link,
-        r.title,
-        r.excerpt,
-        r.published_at,
-        r.provider_name,
-        r.provider_domain,
-        r.quality,
-        r.amp_url,
-        r.cdn_amp_url,
-        r.images,
-    )
-
-
 class LoadWriteQueries:
     """`LoadWrites` on a connection (`_conn`) inside a write transaction."""
 
@@ -159,7 +117,7 @@ class LoadWriteQueries:
                 continue
             pid = provider_ids.get(p.provider) if p.provider else None
             if prev:
-                updates.append((*_article_values(p, pid, now), prev[0]))
+                updates.append((*article_values(p, pid, now), prev[0]))
                 updated.append(prev[0])
             else:
                 inserts.append(p)
@@ -177,7 +135,7 @@ class LoadWriteQueries:
             rows = []
             for n, p in enumerate(inserts, start=1):
                 pid = provider_ids.get(p.provider) if p.provider else None
-                rows.append((*_article_values(p, pid, now), p.url, now, top + n))
+                rows.append((*article_values(p, pid, now), p.url, now, top + n))
                 added.append(top + n)
                 existing[p.url] = (top + n, p.content_hash)
             await conn.executemany(_INSERT_ARTICLE_SQL, rows)
@@ -196,7 +154,7 @@ class LoadWriteQueries:
         )
         await conn.executemany(
             _INSERT_RELATED_SQL,
-            [_related_values(aid, i, r) for aid, p in written for i, r in enumerate(p.related)],
+            [related_values(aid, i, r) for aid, p in written for i, r in enumerate(p.related)],
         )
         await conn.executemany(
             "INSERT INTO articles_fts (rowid, title, topics, provider, excerpt, related) "

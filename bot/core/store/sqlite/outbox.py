@@ -9,8 +9,8 @@ from collections.abc import Collection, Mapping, Sequence
 import aiosqlite
 
 from bot.core.shards import ALL_SHARDS, ShardSpec, target_guild
+from bot.core.store.rows import pending_from_row, subscription_label
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
-from bot.core.store.sqlite.subscriptions import alert_options
 from bot.core.store.types import (
     OutboxEntry,
     PendingAlert,
@@ -73,7 +73,7 @@ class OutboxQueries:
 
     async def pending_for(self, target: str) -> list[PendingAlert]:
         rows = await fetch_all(self._conn, _PENDING_SQL, (target,))
-        return [_pending(r) for r in rows]
+        return [pending_from_row(r) for r in rows]
 
     async def delivered_to(self, target: str, article_ids: Sequence[int]) -> dict[int, int | None]:
         if not article_ids:
@@ -154,7 +154,7 @@ class OutboxQueries:
             PendingEdit(
                 message_id=mid,
                 target=group[0]["target"],
-                topic=_label(group[0]["topic"], group[0]["keywords"]),
+                topic=subscription_label(group[0]["topic"], group[0]["keywords"]),
                 article_ids=tuple(dict.fromkeys(int(r["article_id"]) for r in group)),
                 row_ids=tuple(int(r["id"]) for r in group),
             )
@@ -219,28 +219,6 @@ class OutboxQueries:
             list(ids),
         )
         return {r["article_id"]: frozenset(int(g) for g in r["guilds"].split(",")) for r in rows}
-
-
-def _label(topic: str, keywords: str) -> str:
-    """A subscription's label: its topic, or its keywords when it has none."""
-    return topic or "keywords: " + keywords
-
-
-def _pending(r: sqlite3.Row) -> PendingAlert:
-    return PendingAlert(
-        row_id=r["id"],
-        subscription_id=r["subscription_id"],
-        article_id=r["article_id"],
-        target=r["target"],
-        topic=_label(r["topic"], r["keywords"]),
-        published_ts=r["published_ts"],
-        batch=r["batch"],
-        attempts=r["attempts"],
-        next_attempt_at=r["next_attempt_at"],
-        created_at=r["created_at"],
-        folded=bool(r["folded"]),
-        options=alert_options(r),
-    )
 
 
 class MatchingQueries:

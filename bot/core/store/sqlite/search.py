@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.store.rows import columns
 from bot.core.store.sqlite.connection import connect, fetch_all, fetch_tuples, marks
 from bot.core.store.types import (
     FieldWeights,
@@ -38,13 +39,6 @@ def fts_match(query: TextQuery) -> str:
     if query.fields:
         return "{" + " ".join(query.fields) + "} : (" + body + ")"
     return body
-
-
-def _columns(rows: Sequence[Sequence[object]], n: int) -> list[list]:
-    """Rows → n parallel column lists."""
-    if not rows:
-        return [[] for _ in range(n)]
-    return [list(col) for col in zip(*rows, strict=True)]
 
 
 class SearchQueries:
@@ -151,7 +145,7 @@ def _assemble(
     vocabulary: list[Any],
 ) -> IndexSnapshot:
     """The snapshot's named values from the rows of its queries."""
-    ids, titles, links, provider_ids, published_ts, quality, heat = _columns(articles, 7)
+    ids, titles, links, provider_ids, published_ts, quality, heat = columns(articles, 7)
     return IndexSnapshot(
         articles=IndexedArticles(
             ids=ids,
@@ -164,8 +158,8 @@ def _assemble(
         ),
         providers=[ProviderRow(pid, name, domain or "") for pid, name, domain in providers],
         topics=[TopicRow(tid, name) for tid, name in topics],
-        article_topics=IdPairs(*_columns(article_topics, 2)),
-        related_pairs=IdPairs(*_columns(related_pairs, 2)),
+        article_topics=IdPairs(*columns(article_topics, 2)),
+        related_pairs=IdPairs(*columns(related_pairs, 2)),
         shared_related=[tuple(int(x) for x in str(group).split(",")) for (group,) in shared],
         vocabulary=dict(vocabulary),
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import asdict
-
 import aiosqlite
 
+from bot.core.store.rows import OPTION_COLUMNS, option_values, subscription_from_row
 from bot.core.store.sqlite.connection import fetch_all, fetch_one
 from bot.core.store.types import PLAIN_OPTIONS, AlertOptions, Subscription, SubscriptionStatus
 
@@ -18,52 +16,6 @@ FROM subscriptions
 """
 
 
-def _subscription(r: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=int(r["id"]),
-        guild_id=r["guild_id"],
-        channel_id=r["channel_id"],
-        user_id=int(r["user_id"]),
-        target=str(r["target"]),
-        topic_key=str(r["topic_key"]),
-        topic=str(r["topic"]),
-        keywords=tuple(str(r["keywords"]).split()),  # stored space-separated
-        min_quality=float(r["min_quality"] or 0),
-        created_at=float(r["created_at"]),
-        status=str(r["status"]),
-        status_reason=r["status_reason"],
-        **asdict(alert_options(r)),
-    )
-
-
-def alert_options(r: sqlite3.Row) -> AlertOptions:
-    """The alert options of a row that holds a subscription's option columns."""
-    return AlertOptions(
-        mention_role_id=r["mention_role_id"],
-        thread=bool(r["thread"]),
-        publish=bool(r["publish"]),
-        max_per_hour=r["max_per_hour"],
-        digest=r["digest"],
-        digest_hour=int(r["digest_hour"]),
-        on_update=r["on_update"],
-    )
-
-
-def _option_values(o: AlertOptions) -> tuple[object, ...]:
-    return (
-        o.mention_role_id,
-        int(o.thread),
-        int(o.publish),
-        o.max_per_hour,
-        o.digest,
-        o.digest_hour,
-        o.on_update,
-    )
-
-
-_OPTION_COLUMNS = "mention_role_id, thread, publish, max_per_hour, digest, digest_hour, on_update"
-
-
 class SubscriptionQueries:
     """`SubscriptionReads` over a connection (`_conn`)."""
 
@@ -71,7 +23,7 @@ class SubscriptionQueries:
 
     async def _one(self, where: str, args: tuple[object, ...]) -> Subscription | None:
         row = await fetch_one(self._conn, f"{_SELECT} WHERE {where}", args)
-        return _subscription(row) if row else None
+        return subscription_from_row(row) if row else None
 
     async def _count(self, where: str, args: tuple[object, ...]) -> int:
         row = await fetch_one(
@@ -96,13 +48,13 @@ class SubscriptionQueries:
             f"{_SELECT} WHERE guild_id = ? AND channel_id IS NOT NULL ORDER BY id",
             (guild_id,),
         )
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def user_subscriptions(self, user_id: int) -> list[Subscription]:
         rows = await fetch_all(
             self._conn, f"{_SELECT} WHERE target = ? ORDER BY id", (f"user:{user_id}",)
         )
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def count_channel_subscriptions(self, guild_id: int | None) -> int:
         return await self._count(
@@ -140,7 +92,7 @@ class SubscriptionWriteQueries:
     ) -> Subscription:
         cur = await self._conn.execute(
             "INSERT INTO subscriptions (guild_id, channel_id, user_id, target, topic_key, topic, "
-            f"keywords, min_quality, created_at, {_OPTION_COLUMNS}) "
+            f"keywords, min_quality, created_at, {OPTION_COLUMNS}) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 guild_id,
@@ -152,14 +104,14 @@ class SubscriptionWriteQueries:
                 " ".join(keywords),
                 min_quality,
                 created_at,
-                *_option_values(options),
+                *option_values(options),
             ),
         )
         new_id = cur.lastrowid
         await cur.close()
         row = await fetch_one(self._conn, f"{_SELECT} WHERE id = ?", (new_id,))
         assert row is not None
-        return _subscription(row)
+        return subscription_from_row(row)
 
     async def set_subscription_status(
         self, subscription_id: int, status: SubscriptionStatus, reason: str | None
@@ -173,7 +125,7 @@ class SubscriptionWriteQueries:
         await self._conn.execute(
             "UPDATE subscriptions SET mention_role_id = ?, thread = ?, publish = ?, "
             "max_per_hour = ?, digest = ?, digest_hour = ?, on_update = ? WHERE id = ?",
-            (*_option_values(options), subscription_id),
+            (*option_values(options), subscription_id),
         )
 
     async def change_target_status(
@@ -191,7 +143,7 @@ class SubscriptionWriteQueries:
         rows = await fetch_all(
             self._conn, f"{_SELECT} WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
         )
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def set_target_status(
         self, target: str, status: SubscriptionStatus, reason: str | None
