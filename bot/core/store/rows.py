@@ -13,9 +13,10 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from bot.core.records import Article, Provider, Related
+from bot.core.shards import ShardSpec, target_guild
 from bot.core.store.feeds import FeedRow
 from bot.core.store.prepared import Prepared, PreparedRelated, datetime_from_iso, images_from_json
-from bot.core.store.types import AlertOptions, PendingAlert, Subscription
+from bot.core.store.types import AlertOptions, PendingAlert, PendingEdit, Subscription
 
 
 class Row(Protocol):
@@ -120,8 +121,46 @@ def pending_from_row(r: Row) -> PendingAlert:
     )
 
 
+# The columns a load writes, in the order `article_values` and `related_values` give.
+ARTICLE_COLUMNS = (
+    "link",
+    "title",
+    "excerpt",
+    "body",
+    "published_at",
+    "published_ts",
+    "amp_url",
+    "cdn_amp_url",
+    "original_url",
+    "quality",
+    "heat",
+    "is_published",
+    "images",
+    "secured",
+    "source",
+    "provider_id",
+    "content_hash",
+    "updated_at",
+)
+RELATED_COLUMNS = (
+    "article_id",
+    "position",
+    "url",
+    "link",
+    "title",
+    "excerpt",
+    "published_at",
+    "provider_name",
+    "provider_domain",
+    "quality",
+    "amp_url",
+    "cdn_amp_url",
+    "images",
+)
+
+
 def article_values(p: Prepared, provider_id: int | None, now: float) -> tuple[Any, ...]:
-    """Values for the drivers' `_ARTICLE_COLUMNS`, in that order."""
+    """Values for `ARTICLE_COLUMNS`."""
     return (
         p.link,
         p.title,
@@ -145,7 +184,7 @@ def article_values(p: Prepared, provider_id: int | None, now: float) -> tuple[An
 
 
 def related_values(article_id: int, position: int, r: PreparedRelated) -> tuple[Any, ...]:
-    """Values for the drivers' `_RELATED_COLUMNS`, in that order."""
+    """Values for `RELATED_COLUMNS`."""
     return (
         article_id,
         position,
@@ -222,3 +261,23 @@ def columns(rows: Sequence[Sequence[object]], n: int) -> list[list]:
     if not rows:
         return [[] for _ in range(n)]
     return [list(col) for col in zip(*rows, strict=True)]
+
+
+def pending_edits_from_rows(rows: Sequence[Row], shards: ShardSpec) -> list[PendingEdit]:
+    """Sent outbox rows (joined with their subscription, ordered by message) as one
+    `PendingEdit` per message, for the messages whose target `shards` owns."""
+    by_message: dict[int, list[Row]] = {}
+    for r in rows:
+        if not shards.owns_guild(target_guild(r["target"], r["guild_id"])):
+            continue
+        by_message.setdefault(int(r["message_id"]), []).append(r)
+    return [
+        PendingEdit(
+            message_id=mid,
+            target=group[0]["target"],
+            topic=subscription_label(group[0]["topic"], group[0]["keywords"]),
+            article_ids=tuple(dict.fromkeys(int(r["article_id"]) for r in group)),
+            row_ids=tuple(int(r["id"]) for r in group),
+        )
+        for mid, group in by_message.items()
+    ]

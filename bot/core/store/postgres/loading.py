@@ -19,53 +19,18 @@ from bot.core.records import Article
 from bot.core.store.postgres.connection import ConnDb
 from bot.core.store.postgres.fulltext import FTS_COLUMNS, fts_record
 from bot.core.store.prepared import Prepared, ProviderKey, prepare
-from bot.core.store.rows import article_values, related_values
+from bot.core.store.rows import ARTICLE_COLUMNS, RELATED_COLUMNS, article_values, related_values
 from bot.core.store.types import SourceFile, UpsertResult
 
 LOAD_LOCK = 0x6E657773_626F7402  # 'newsbot' + 2: the stories' writer, one at a time
 GENERATION_CHANNEL = "newsbot_generation"  # NOTIFY'd by bump_generation
 
-_ARTICLE_COLUMNS = (
-    "link",
-    "title",
-    "excerpt",
-    "body",
-    "published_at",
-    "published_ts",
-    "amp_url",
-    "cdn_amp_url",
-    "original_url",
-    "quality",
-    "heat",
-    "is_published",
-    "images",
-    "secured",
-    "source",
-    "provider_id",
-    "content_hash",
-    "updated_at",
-)
 _UPDATE_ARTICLE_SQL = (
     "UPDATE articles SET "
-    + ", ".join(f"{c} = ${n}" for n, c in enumerate(_ARTICLE_COLUMNS, start=1))
-    + f" WHERE id = ${len(_ARTICLE_COLUMNS) + 1}"
+    + ", ".join(f"{c} = ${n}" for n, c in enumerate(ARTICLE_COLUMNS, start=1))
+    + f" WHERE id = ${len(ARTICLE_COLUMNS) + 1}"
 )
-_INSERT_COLUMNS = (*_ARTICLE_COLUMNS, "url", "first_stored_at", "id")
-_RELATED_COLUMNS = (
-    "article_id",
-    "position",
-    "url",
-    "link",
-    "title",
-    "excerpt",
-    "published_at",
-    "provider_name",
-    "provider_domain",
-    "quality",
-    "amp_url",
-    "cdn_amp_url",
-    "images",
-)
+_INSERT_COLUMNS = (*ARTICLE_COLUMNS, "url", "first_stored_at", "id")
 
 
 async def lock_stories(db: ConnDb) -> None:
@@ -212,7 +177,7 @@ class LoadWriteQueries:
         await db.copy("article_topics", ("article_id", "topic_id", "position"), topic_rows)
         await db.copy(
             "related",
-            _RELATED_COLUMNS,
+            RELATED_COLUMNS,
             [related_values(aid, i, r) for aid, p in written for i, r in enumerate(p.related)],
         )
         await add_index_rows(db, [fts_record(aid, p.text) for aid, p in written])

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-import asyncpg
-
 from bot.core.shards import ALL_SHARDS, ShardSpec, target_guild
 from bot.core.store.postgres.connection import ConnDb, Db, count_of
-from bot.core.store.rows import pending_from_row, subscription_label
+from bot.core.store.rows import pending_edits_from_rows, pending_from_row
 from bot.core.store.types import (
     OutboxEntry,
     PendingAlert,
@@ -152,21 +150,7 @@ class OutboxQueries:
             "WHERE edit_pending = 1 AND state = 'sent' AND message_id IS NOT NULL) "
             "AND s.status = 'active' ORDER BY o.message_id, o.id"
         )
-        by_message: dict[int, list[asyncpg.Record]] = {}
-        for r in rows:
-            if not shards.owns_guild(target_guild(r["target"], r["guild_id"])):
-                continue
-            by_message.setdefault(int(r["message_id"]), []).append(r)
-        return [
-            PendingEdit(
-                message_id=mid,
-                target=group[0]["target"],
-                topic=subscription_label(group[0]["topic"], group[0]["keywords"]),
-                article_ids=tuple(dict.fromkeys(int(r["article_id"]) for r in group)),
-                row_ids=tuple(int(r["id"]) for r in group),
-            )
-            for mid, group in by_message.items()
-        ]
+        return pending_edits_from_rows(rows, shards)
 
     async def story_facts(
         self,

@@ -16,55 +16,20 @@ import aiosqlite
 
 from bot.core.records import Article
 from bot.core.store.prepared import Prepared, ProviderKey, prepare
-from bot.core.store.rows import article_values, related_values
+from bot.core.store.rows import ARTICLE_COLUMNS, RELATED_COLUMNS, article_values, related_values
 from bot.core.store.sqlite.connection import chunks, fetch_all, fetch_one, marks
 from bot.core.store.types import SourceFile, UpsertResult
 
 # The columns of `articles` a story's values fill, in the order of `_article_values`.
-_ARTICLE_COLUMNS = (
-    "link",
-    "title",
-    "excerpt",
-    "body",
-    "published_at",
-    "published_ts",
-    "amp_url",
-    "cdn_amp_url",
-    "original_url",
-    "quality",
-    "heat",
-    "is_published",
-    "images",
-    "secured",
-    "source",
-    "provider_id",
-    "content_hash",
-    "updated_at",
-)
 _UPDATE_ARTICLE_SQL = (
-    f"UPDATE articles SET {', '.join(c + ' = ?' for c in _ARTICLE_COLUMNS)} WHERE id = ?"
+    f"UPDATE articles SET {', '.join(c + ' = ?' for c in ARTICLE_COLUMNS)} WHERE id = ?"
 )
 _INSERT_ARTICLE_SQL = (
-    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, url, first_stored_at, id) "
-    f"VALUES ({marks(len(_ARTICLE_COLUMNS) + 3)})"
-)
-_RELATED_COLUMNS = (
-    "article_id",
-    "position",
-    "url",
-    "link",
-    "title",
-    "excerpt",
-    "published_at",
-    "provider_name",
-    "provider_domain",
-    "quality",
-    "amp_url",
-    "cdn_amp_url",
-    "images",
+    f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, url, first_stored_at, id) "
+    f"VALUES ({marks(len(ARTICLE_COLUMNS) + 3)})"
 )
 _INSERT_RELATED_SQL = (
-    f"INSERT INTO related ({', '.join(_RELATED_COLUMNS)}) VALUES ({marks(len(_RELATED_COLUMNS))})"
+    f"INSERT INTO related ({', '.join(RELATED_COLUMNS)}) VALUES ({marks(len(RELATED_COLUMNS))})"
 )
 
 
