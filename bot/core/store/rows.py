@@ -16,7 +16,17 @@ from bot.core.records import Article, Provider, Related
 from bot.core.shards import ShardSpec, target_guild
 from bot.core.store.feeds import FeedRow
 from bot.core.store.prepared import Prepared, PreparedRelated, datetime_from_iso, images_from_json
-from bot.core.store.types import AlertOptions, PendingAlert, PendingEdit, Subscription
+from bot.core.store.types import (
+    AlertOptions,
+    IdPairs,
+    IndexedArticles,
+    IndexSnapshot,
+    PendingAlert,
+    PendingEdit,
+    ProviderRow,
+    Subscription,
+    TopicRow,
+)
 
 
 class Row(Protocol):
@@ -281,3 +291,35 @@ def pending_edits_from_rows(rows: Sequence[Row], shards: ShardSpec) -> list[Pend
         )
         for mid, group in by_message.items()
     ]
+
+
+def snapshot_from_rows(
+    articles: Sequence[Sequence[Any]],
+    providers: Sequence[Sequence[Any]],
+    topics: Sequence[Sequence[Any]],
+    article_topics: Sequence[Sequence[Any]],
+    related_pairs: Sequence[Sequence[Any]],
+    *,
+    shared_related: list[tuple[int, ...]],
+    vocabulary: dict[str, int],
+) -> IndexSnapshot:
+    """The search index's snapshot from the rows of its queries (each driver reads
+    the stories sharing a related link and the vocabulary in its own form)."""
+    ids, titles, links, provider_ids, published_ts, quality, heat = columns(articles, 7)
+    return IndexSnapshot(
+        articles=IndexedArticles(
+            ids=ids,
+            titles=titles,
+            links=links,
+            provider_ids=provider_ids,
+            published_ts=published_ts,
+            quality=quality,
+            heat=heat,
+        ),
+        providers=[ProviderRow(pid, name, domain or "") for pid, name, domain in providers],
+        topics=[TopicRow(tid, name) for tid, name in topics],
+        article_topics=IdPairs(*columns(article_topics, 2)),
+        related_pairs=IdPairs(*columns(related_pairs, 2)),
+        shared_related=shared_related,
+        vocabulary=vocabulary,
+    )

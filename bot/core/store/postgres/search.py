@@ -24,17 +24,13 @@ from bot.core.store.postgres.fulltext import (
     compiled_of,
     matches,
 )
-from bot.core.store.rows import columns
+from bot.core.store.rows import snapshot_from_rows
 from bot.core.store.types import (
     FieldWeights,
-    IdPairs,
-    IndexedArticles,
     IndexSnapshot,
-    ProviderRow,
     ScoredId,
     SearchText,
     TextQuery,
-    TopicRow,
 )
 
 # Only the query's words, each with its positions (setweight marks them, ts_filter keeps
@@ -190,22 +186,13 @@ def _assemble(
     shared: list[Any],
     vocabulary: list[Any],
 ) -> IndexSnapshot:
-    """The snapshot's named values from the rows of its queries."""
-    ids, titles, links, provider_ids, published_ts, quality, heat = columns(articles, 7)
-    return IndexSnapshot(
-        articles=IndexedArticles(
-            ids=ids,
-            titles=titles,
-            links=links,
-            provider_ids=provider_ids,
-            published_ts=published_ts,
-            quality=quality,
-            heat=heat,
-        ),
-        providers=[ProviderRow(pid, name, domain or "") for pid, name, domain in providers],
-        topics=[TopicRow(tid, name) for tid, name in topics],
-        article_topics=IdPairs(*columns(article_topics, 2)),
-        related_pairs=IdPairs(*columns(related_pairs, 2)),
+    """The snapshot from the rows of its queries, in this driver's forms."""
+    return snapshot_from_rows(
+        articles,
+        providers,
+        topics,
+        article_topics,
+        related_pairs,
         shared_related=[tuple(group) for (group,) in shared],
         vocabulary={word: int(n) for word, n in vocabulary},
     )

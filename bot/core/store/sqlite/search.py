@@ -13,18 +13,14 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.store.rows import columns
+from bot.core.store.rows import snapshot_from_rows
 from bot.core.store.sqlite.connection import connect, fetch_all, fetch_tuples, marks
 from bot.core.store.types import (
     FieldWeights,
-    IdPairs,
-    IndexedArticles,
     IndexSnapshot,
-    ProviderRow,
     ScoredId,
     SearchText,
     TextQuery,
-    TopicRow,
 )
 
 
@@ -144,22 +140,13 @@ def _assemble(
     shared: list[Any],
     vocabulary: list[Any],
 ) -> IndexSnapshot:
-    """The snapshot's named values from the rows of its queries."""
-    ids, titles, links, provider_ids, published_ts, quality, heat = columns(articles, 7)
-    return IndexSnapshot(
-        articles=IndexedArticles(
-            ids=ids,
-            titles=titles,
-            links=links,
-            provider_ids=provider_ids,
-            published_ts=published_ts,
-            quality=quality,
-            heat=heat,
-        ),
-        providers=[ProviderRow(pid, name, domain or "") for pid, name, domain in providers],
-        topics=[TopicRow(tid, name) for tid, name in topics],
-        article_topics=IdPairs(*columns(article_topics, 2)),
-        related_pairs=IdPairs(*columns(related_pairs, 2)),
+    """The snapshot from the rows of its queries, in this driver's forms."""
+    return snapshot_from_rows(
+        articles,
+        providers,
+        topics,
+        article_topics,
+        related_pairs,
         shared_related=[tuple(int(x) for x in str(group).split(",")) for (group,) in shared],
         vocabulary=dict(vocabulary),
     )
