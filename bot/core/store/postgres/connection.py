@@ -11,19 +11,14 @@ turns each into a `StoreError`, a lost or refused connection into
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.core.store.errors import StoreBusy, StoreError, StoreUnavailable
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from bot.core.store.errors import StoreBusy, StoreError, StoreUnavailable, translating
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server before the store is unavailable
 # application_name of each kind of connection: what pg_stat_activity shows an operator.
@@ -81,28 +76,12 @@ def store_error(label: str, url: str, exc: BaseException) -> StoreError:
     return StoreError(f"{label}: {detail}")
 
 
-def _translating(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except StoreError:
-            raise
-        except DRIVER_ERRORS as exc:
-            self = args[0]
-            raise store_error(self._label, self._url, exc) from exc  # type: ignore[attr-defined]
-
-    return wrapper
-
-
-def store_errors(cls: type[Any]) -> type[Any]:
-    """Wrap every public coroutine method of `cls` (its query mixins' included) so that an
-    asyncpg error leaves it as a `StoreError` naming the database (redacted)."""
-    for name in dir(cls):
-        method = inspect.getattr_static(cls, name)
-        if not name.startswith("_") and inspect.iscoroutinefunction(method):
-            setattr(cls, name, _translating(method))
-    return cls
+# Every public coroutine of the store and transaction classes: asyncpg's errors leave
+# as a `StoreError` naming the database (redacted).
+store_errors = translating(
+    DRIVER_ERRORS,
+    lambda self, exc: store_error(self._label, self._url, exc),
+)
 
 
 def count_of(status: str) -> int:

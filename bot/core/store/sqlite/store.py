@@ -8,19 +8,16 @@ Identity of a story is its canonical URL (`records.canonical_url`).
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 
 from bot.core.store.base import Store, StoreTransaction
-from bot.core.store.errors import StoreError, StoreUnavailable
+from bot.core.store.errors import StoreError, StoreUnavailable, translating
 from bot.core.store.sqlite.articles import ArticleQueries
 from bot.core.store.sqlite.connection import Writer, connect
 from bot.core.store.sqlite.embeddings import EmbeddingQueries, EmbeddingWriteQueries
@@ -32,9 +29,6 @@ from bot.core.store.sqlite.schema import migrate
 from bot.core.store.sqlite.search import SearchQueries
 from bot.core.store.sqlite.subscriptions import SubscriptionQueries, SubscriptionWriteQueries
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """The store's error for an sqlite3 one: callers never see the driver's exceptions."""
@@ -42,26 +36,9 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     return kind(f"{path}: {exc}")
 
 
-def _translating(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise store_error(args[0]._path, exc) from exc  # type: ignore[attr-defined]
-
-    return wrapper
-
-
-def _store_errors(cls: type[Any]) -> type[Any]:
-    """Wrap every public coroutine method of `cls` (its query mixins' included) so that
-    an sqlite3 error leaves it as a `StoreError` naming the file."""
-    for name in dir(cls):
-        # Plain functions only: a classmethod (`open`) does its own translating.
-        method = inspect.getattr_static(cls, name)
-        if not name.startswith("_") and inspect.iscoroutinefunction(method):
-            setattr(cls, name, _translating(method))
-    return cls
+# Every public coroutine of the store and transaction classes: an sqlite3 error leaves
+# as a `StoreError` naming the file.
+_store_errors = translating((sqlite3.Error,), lambda self, exc: store_error(self._path, exc))
 
 
 @_store_errors
