@@ -105,7 +105,7 @@ async def embedded_copy(
 
     try:
         if random_vectors:
-            done = await _random_fill(store, model, encoder.dim)
+            done = await random_fill(store, model, encoder.dim)
         else:
             done = await embed_pending(store, encoder, progress=progress)
     finally:
@@ -119,7 +119,9 @@ async def embedded_copy(
     return path, None
 
 
-async def _random_fill(store: Store, model: str, dim: int) -> int:
+async def random_fill(store: Store, model: str, dim: int) -> int:
+    """Give every story awaiting a `model` vector a random unit one (speed runs that
+    need a store's worth of vectors, not their meaning). Returns how many."""
     rng = np.random.default_rng(1)
     done = 0
     while tasks := await store.stories_awaiting_embedding(model, 5000):

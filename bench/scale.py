@@ -48,10 +48,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import numpy as np
 
 from bench.corpusgen import generate_articles
-from bench.embedded import OFF, make_searcher, variants
+from bench.embedded import OFF, make_searcher, random_fill, variants
 from bench.realset import (
     CORPUS,
     Judge,
@@ -65,11 +64,9 @@ from bench.realset import (
 from bench.search import WARMUP, pct, pin_one_core
 from bot.core.embeddings.backfill import embed_pending
 from bot.core.embeddings.models import load_encoder
-from bot.core.embeddings.vectors import pack
 from bot.core.records import Article
 from bot.core.store import Store, open_store
 from bot.core.store.transfer import migrate_to_postgres
-from bot.core.store.types import EmbeddingRow
 from bot.core.storeurl import redacted
 from tests.pgcluster import PgCluster, PgUnavailable
 
@@ -129,19 +126,7 @@ async def fill_vectors(store: Store, model: str, *, random_vectors: bool) -> int
     encoder = load_encoder(model)
     if not random_vectors:
         return await embed_pending(store, encoder)
-    rng = np.random.default_rng(1)
-    done = 0
-    while tasks := await store.stories_awaiting_embedding(model, 5000):
-        vecs = rng.standard_normal((len(tasks), encoder.dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        rows = [
-            EmbeddingRow(t.article_id, t.content_hash, pack(v))
-            for t, v in zip(tasks, vecs, strict=True)
-        ]
-        async with store.transaction() as tx:
-            await tx.put_embeddings(model, rows)
-        done += len(rows)
-    return done
+    return await random_fill(store, model, encoder.dim)
 
 
 async def ask_all(
