@@ -10,11 +10,11 @@ listener or a busy store must not stop every other feed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from bot.core.feeds import FeedService
+from bot.core.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,7 @@ class FeedPoller:
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await wait_event(self._wake, seconds)
         self._wake.clear()
 
     async def _delay(self) -> float:

@@ -116,3 +116,20 @@ async def test_the_loop_survives_a_failing_round(service: FeedService, server: F
         await until(lambda: len(seen) == 2, "the round after the failure")
         assert seen == [1, 2]
         assert not task.done()
+
+
+async def test_a_feed_loop_woken_and_cancelled_at_once_stops(service: FeedService) -> None:
+    # The bot's shutdown (and a lost job election) cancels the loop while a feed
+    # add may be waking it: the loop must stop, or the shutdown waits for ever.
+    poller = FeedPoller(service, idle=60.0)
+    task = asyncio.create_task(poller.run())
+    for _ in range(200):
+        if poller.rounds:
+            break
+        await asyncio.sleep(0.01)
+    assert poller.rounds >= 1  # the first round is done: the loop sleeps now
+    await asyncio.sleep(0)
+    poller.wake()
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done and task.cancelled()

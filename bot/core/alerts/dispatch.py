@@ -54,6 +54,7 @@ from bot.core.settings import Settings
 from bot.core.shards import ALL_SHARDS, ShardSpec
 from bot.core.store import Store, StoreTransaction, StoreUnavailable
 from bot.core.store.types import PendingAlert, Subscription
+from bot.core.waiting import wait_event
 
 __all__ = ["MAX_BATCH", "Batch", "DispatchStats", "Dispatcher", "NoticeMode", "next_batch"]
 
@@ -182,8 +183,7 @@ class Dispatcher:
                 log.exception("alert dispatcher: scheduling failed")
                 delay = 5.0
             timeout = self.idle if delay is None else min(max(delay, 0.0), self.idle)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_event(self._wake, timeout)
         if self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 

@@ -40,6 +40,7 @@ from bot.core.store.postgres.schema import migrate
 from bot.core.store.postgres.search import SearchQueries
 from bot.core.store.postgres.subscriptions import SubscriptionQueries, SubscriptionWriteQueries
 from bot.core.storeurl import redacted
+from bot.core.waiting import wait_event
 
 POLL_EVERY = 1.0  # seconds between generation reads while the listener is down
 _CLOSE_TIMEOUT = 5.0
@@ -169,8 +170,7 @@ class PostgresStore(
             left = deadline - loop.time()
             if current != seen or left <= 0:
                 return current
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(event.wait(), left if listening else min(left, POLL_EVERY))
+            await wait_event(event, left if listening else min(left, POLL_EVERY))
 
 
 async def _close_pool(pool: asyncpg.Pool) -> None:
