@@ -54,19 +54,58 @@ async def test_one_of_two_stores_on_a_file_runs_the_job_and_the_other_takes_over
     a, b = Ticks(), Ticks()
     ea, eb = Elections(first, retry_every=0.05), Elections(second, retry_every=0.05)
     ta = asyncio.create_task(ea.run("feeds", a.run))
-    await until(lambda: a.ticks > 0)
-    tb = asyncio.create_task(eb.run("feeds", b.run))
-    await asyncio.sleep(0.3)  # several of b's tries
-    assert b.started == 0 and eb.running == set() and ea.running == {"feeds"}
-    # Its holder goes away (as a process that dies: the lock goes with its store).
-    await stop(ta)
-    await first.close()
-    assert a.cancelled == 1
-    await until(lambda: b.ticks > 0)
-    assert eb.running == {"feeds"}
-    await stop(tb)
-    assert eb.running == set()
-    await second.close()
+    tb: asyncio.Task[None] | None = None
+    try:
+        await until(lambda: a.ticks > 0)
+        tb = asyncio.create_task(eb.run("feeds", b.run))
+        await asyncio.sleep(0.3)  # several of b's tries
+        assert b.started == 0 and eb.running == set() and ea.running == {"feeds"}
+        # Its holder goes away (as a process that dies: the lock goes with its store).
+        await asyncio.wait_for(stop(ta), 10)
+        await first.close()
+        assert a.cancelled == 1
+        await until(lambda: b.ticks > 0, within=10)
+        assert eb.running == {"feeds"}
+        await asyncio.wait_for(stop(tb), 10)
+        assert eb.running == set()
+    finally:
+        # A failure above must not leave a job retrying against a dropped database.
+        for task in (ta, tb):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (ta, tb) if t is not None), return_exceptions=True)
+        await first.close()
+        await second.close()
+
+
+class AnswerLater:
+    """A connection whose next query answers when the test says so."""
+
+    def __init__(self) -> None:
+        self.answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def is_closed(self) -> bool:
+        return False
+
+    async def fetchval(self, *_: object) -> int:
+        return await self.answer
+
+
+async def test_a_cancel_that_arrives_as_the_lock_check_answers_still_cancels() -> None:
+    # With asyncio.wait_for around the ping (Python 3.11), this cancel was dropped:
+    # the job kept running and the shutdown that cancelled it waited for ever.
+    from bot.core.store.postgres.jobs import SessionLocks
+
+    locks = SessionLocks("postgresql://127.0.0.1/unused")
+    conn = AnswerLater()
+    locks._conn = conn  # type: ignore[assignment]
+    locks._held.add("feeds")
+    task = asyncio.create_task(locks.holds("feeds"))
+    await asyncio.sleep(0)
+    conn.answer.set_result(1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 async def test_jobs_are_held_separately(store_target: StoreTarget) -> None:

@@ -25,7 +25,8 @@ async def close_quietly(conn: asyncpg.Connection | None) -> None:
     if conn is None or conn.is_closed():
         return
     try:
-        await asyncio.wait_for(conn.close(), 2.0)
+        async with asyncio.timeout(2.0):
+            await conn.close()
     except (TimeoutError, *DRIVER_ERRORS):
         conn.terminate()
 
@@ -52,7 +53,10 @@ class SessionLocks:
             self._held.clear()
             return False
         try:
-            await asyncio.wait_for(conn.fetchval("SELECT 1"), PING_TIMEOUT)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation
+            # that arrives as the ping answers, and the job it guards never stops.
+            async with asyncio.timeout(PING_TIMEOUT):
+                await conn.fetchval("SELECT 1")
         except (TimeoutError, *DRIVER_ERRORS):
             self._held.clear()
             self._conn = None
@@ -86,10 +90,12 @@ class SessionLocks:
             self._held.discard(job)
             conn = self._conn
             if conn is not None and not conn.is_closed():
-                with suppress(*DRIVER_ERRORS):
-                    await conn.fetchval(
-                        "SELECT pg_advisory_unlock($1, hashtext($2))", JOB_LOCK_CLASS, job
-                    )
+                # A server that stopped answering keeps the lock until the session ends.
+                with suppress(TimeoutError, *DRIVER_ERRORS):
+                    async with asyncio.timeout(PING_TIMEOUT):
+                        await conn.fetchval(
+                            "SELECT pg_advisory_unlock($1, hashtext($2))", JOB_LOCK_CLASS, job
+                        )
 
     async def close(self) -> None:
         """Close the connection: the server releases every lock it held."""

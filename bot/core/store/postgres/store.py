@@ -176,6 +176,7 @@ class PostgresStore(
 async def _close_pool(pool: asyncpg.Pool) -> None:
     """Close the pool, terminating connections still busy after a few seconds."""
     try:
-        await asyncio.wait_for(pool.close(), _CLOSE_TIMEOUT)
+        async with asyncio.timeout(_CLOSE_TIMEOUT):
+            await pool.close()
     except Exception:  # closing never raises
         pool.terminate()
