@@ -779,7 +779,10 @@ async def test_pacing_through_the_dispatcher(store: Store) -> None:
     assert len(sender.messages) == 16 and states(store) == {"sent": 16}
     for ch in ("channel:1", "channel:2"):
         assert windows_ok([m.at for m in sender.messages if m.target == ch], 3, 0.3)
-    assert windows_ok([m.at for m in sender.messages], 4, 0.2)
+    # The overall window has no margin of its own (its margin is the 40 of Discord's 50
+    # it allows), so the event loop's lateness between the pacer letting a message go
+    # and the send shows at the sender: up to 50 ms of it is tolerated here.
+    assert windows_ok([m.at for m in sender.messages], 4, 0.2 - 0.05)
     assert time.monotonic() - started >= 0.6  # 16 at 4 per 0.2 s
 
 
