@@ -34,7 +34,7 @@ import asyncpg
 
 from bot.core.store import open_store
 from bot.core.store.errors import StoreError, StoreUnavailable
-from bot.core.store.postgres import FTS_COLUMNS, fts_record, sync_identities
+from bot.core.store.postgres import FTS_COLUMNS, fts_record, settle_after_copy, sync_identities
 from bot.core.store.sqlite.schema import SCHEMA_VERSION
 from bot.core.store.types import SearchText
 from bot.core.storeurl import is_postgres_url, redacted
@@ -308,6 +308,7 @@ async def _copy_index(src: sqlite3.Connection, conn: asyncpg.Connection) -> None
         f"INSERT INTO {FTS_TABLE} ({', '.join(FTS_COLUMNS)}) SELECT {values} FROM fts_in"
     )
     await conn.execute("UPDATE fts_stats SET docs = $1, tokens = $2", docs, tokens)
+    await settle_after_copy(conn, docs)
 
 
 async def _same_rows(

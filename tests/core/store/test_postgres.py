@@ -8,8 +8,10 @@ job-lock connection and listener, as a process would.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -416,3 +418,76 @@ async def test_ranked_search_prefers_the_title_and_phrases_match_in_order(pg: St
     assert await pg.match_newest(TextQuery((("quantum",),), fields=("excerpt",)), limit=10) == [
         ids[1]
     ]
+
+
+# Stories whose words repeat across fields and stand in and out of phrase order, so that
+# field weights, term frequencies, phrase starts and document lengths all count.
+_RANKED_STORIES = [
+    dict(
+        title="Quantum chips arrive",
+        excerpt="Quantum computing gets chips that arrive early, quantum chips again.",
+        topics=("Quantum", "Chips"),
+    ),
+    dict(title="Markets today", excerpt="Quantum computing stocks rise as chips arrive."),
+    dict(title="Chips quantum", excerpt="Order reversed: chips first, then quantum."),
+    dict(title="New York robots", excerpt="Robots in New York learn to walk in New York."),
+    dict(title="York news", excerpt="New robots, old York, new new york."),
+    dict(title="Unrelated", excerpt="Nothing to see here at all."),
+]
+_RANKED_QUERIES = [
+    (("quantum",),),
+    (("quantum", "chips", "robots"),),
+    (("quantum chips",),),
+    (("new york", "robots"),),
+    (("new new york", "walk"),),
+    (("york new",),),  # "old York, new new york": across a comma, not across fields
+    (("quantum",), ("chips", "computing")),  # two groups: ranked in Python
+]
+
+
+async def test_ranked_scores_are_sqlites_fts5_scores(pg: Store, tmp_path: Path) -> None:
+    """The server's bm25 (one OR group) and the Python one (the other shapes) give the
+    scores SQLite's FTS5 gives the same stories, phrases and field weights included."""
+    weights = FieldWeights(title=10.0, topics=4.0, provider=2.0, excerpt=1.5, related=3.0)
+    stories = [make_article(i, **kw) for i, kw in enumerate(_RANKED_STORIES)]  # type: ignore[arg-type]
+    async with await open_store(tmp_path / "ranked.db") as sqlite:
+        ranked: dict[str, list[list[tuple[int, float]]]] = {}
+        for name, store in (("sqlite", sqlite), ("postgres", pg)):
+            async with store.transaction() as tx:
+                await tx.upsert_articles(stories)
+            ranked[name] = [
+                [
+                    (r.article_id, r.score)
+                    for r in await store.match_ranked(TextQuery(q), weights, limit=10)
+                ]
+                for q in _RANKED_QUERIES
+            ]
+    for query, want, got in zip(_RANKED_QUERIES, ranked["sqlite"], ranked["postgres"], strict=True):
+        assert sorted(a for a, _ in got) == sorted(a for a, _ in want), query
+        expected = dict(want)
+        for aid, score in got:
+            assert math.isclose(score, expected[aid], rel_tol=1e-9), (query, aid)
+        assert [s for _, s in got] == sorted(s for _, s in got), query  # best first
+    assert [len(r) for r in ranked["postgres"]] == [3, 5, 1, 2, 2, 1, 3]
+
+
+async def test_a_big_write_settles_the_index_and_a_small_one_does_not(pg_url: str) -> None:
+    """Planner statistics come with the load that made them stale (at autovacuum's
+    threshold: 50 rows and a tenth of the table), not a minute later."""
+
+    async def analyzed_rows() -> float:
+        admin = await _admin(pg_url)
+        try:
+            return float(
+                await admin.fetchval(
+                    "SELECT reltuples FROM pg_class WHERE relname = 'articles_fts'"
+                )
+            )
+        finally:
+            await admin.close()
+
+    async with await open_store(pg_url) as store:
+        for first, last, seen in ((0, 80, 80), (80, 85, 80), (85, 150, 150)):
+            async with store.transaction() as tx:
+                await tx.upsert_articles([make_article(i) for i in range(first, last)])
+            assert await analyzed_rows() == seen, (first, last)  # 5 stories: left to autovacuum

@@ -46,8 +46,8 @@ FIELD_END: dict[str, int] = {
     "related": _MAX_POS,
 }
 _MAX_LEXEME = 2046  # bytes: PostgreSQL refuses longer lexemes
-_K1 = 1.2  # FTS5's bm25 constants
-_B = 0.75
+BM25_K1 = 1.2  # FTS5's bm25 constants
+BM25_B = 0.75
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -290,9 +290,9 @@ def bm25(
         value = math.log((0.5 + n - hit) / (0.5 + hit))
         idf.append(value if value > 0 else 1e-6)
     out = []
-    k1 = _K1 + 1
+    k1 = BM25_K1 + 1
     for aid, ntok, freq in rows:
-        norm = _K1 * (1 - _B + _B * ntok / avgdl)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * ntok / avgdl)
         score = sum(idf[i] * (f * k1) / (f + norm) for i, f in freq.items())
         out.append((-score, aid))
     out.sort()

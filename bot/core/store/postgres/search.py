@@ -1,9 +1,10 @@
 """PostgreSQL queries of the search area: full-text candidates, bm25, and the index snapshot.
 
 A `TextQuery` becomes a tsquery (`fulltext.compile_query`) answered by the
-GIN indexes; ranked queries read, per candidate, only the positions of the
-query's words and score them with FTS5's bm25 in Python (`fulltext.bm25`).
-See `fulltext` for why the words are cut in Python.
+GIN indexes. Ranked queries read, per candidate, only the positions of the
+query's words and score them with FTS5's bm25: in the server for the usual
+shape (`ranking`), in Python for the others (`fulltext.bm25`). See
+`fulltext` for why the words are cut in Python.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.core.store.postgres.fulltext import (
     compiled_of,
     matches,
 )
+from bot.core.store.postgres.ranking import RANKED_SQL, ranked_args, ranks_in_sql
 from bot.core.store.rows import snapshot_from_rows
 from bot.core.store.types import (
     FieldWeights,
@@ -81,6 +83,9 @@ class SearchQueries:
         compiled = compile_query(query)
         if not compiled.tsquery or limit <= 0:
             return []
+        if ranks_in_sql(compiled):
+            rows = await self._search(RANKED_SQL, *ranked_args(compiled, weights, limit))
+            return [ScoredId(r["article_id"], r["score"]) for r in rows]
         candidates, totals = await self._positions(compiled)
         if not candidates:
             return []

@@ -34,7 +34,7 @@ from bot.core.store.postgres.embeddings import EmbeddingQueries, EmbeddingWriteQ
 from bot.core.store.postgres.feeds import FeedQueries, FeedWriteQueries
 from bot.core.store.postgres.jobs import JobLockQueries, SessionLocks
 from bot.core.store.postgres.listen import GenerationListener
-from bot.core.store.postgres.loading import GENERATION_CHANNEL, LoadWriteQueries
+from bot.core.store.postgres.loading import GENERATION_CHANNEL, LoadWriteQueries, settle_index
 from bot.core.store.postgres.outbox import MatchingQueries, OutboxQueries, OutboxWriteQueries
 from bot.core.store.postgres.schema import migrate
 from bot.core.store.postgres.search import SearchQueries
@@ -152,7 +152,9 @@ class PostgresStore(
     async def transaction(self, *, wait: bool = True) -> AsyncIterator[PostgresTransaction]:
         try:
             async with self._writer.transaction(wait=wait) as conn:
-                yield PostgresTransaction(conn, self._label, self._url)
+                tx = PostgresTransaction(conn, self._label, self._url)
+                yield tx
+                await settle_index(tx._db)
         except StoreError:
             raise
         except DRIVER_ERRORS as exc:  # BEGIN or COMMIT: the server gone, a conflict…
