@@ -11,10 +11,11 @@ are one too few for five fields). The title has a `tsvector` of its own too,
 for the title-only queries of autocompletion; a query restricted to other
 fields is checked on the positions (`matches`).
 
-Ranking is FTS5's bm25 (`bm25`), computed from the positions of the query's
-words in each candidate (read with `ts_filter`, so only those words leave
-the server), the story's token count and the table's totals (`fts_stats`):
-the same scores as SQLite's for the same stories.
+Ranking is FTS5's bm25, computed from the positions of the query's words in
+each candidate (taken out with `ts_filter`), the story's token count and the
+table's totals (`fts_stats`): the same scores as SQLite's for the same
+stories. The usual query shape is scored in the server (`ranking`); `bm25`
+here scores the others, and is the reference the SQL follows.
 """
 
 from __future__ import annotations

@@ -22,11 +22,12 @@ from typing import Any
 from bot.core.store.postgres.fulltext import BM25_B, BM25_K1, FIELD_START, FIELDS, Compiled
 from bot.core.store.types import FieldWeights
 
-_B = [FIELD_START[f] for f in FIELDS[1:]]
+_STARTS = [FIELD_START[f] for f in FIELDS[1:]]  # where each field after the title begins
 # A start position's weight: that of its field ($7..$11, in FIELDS order).
 _WEIGH = (
-    f"CASE WHEN s < {_B[0]} THEN $7::float8 WHEN s < {_B[1]} THEN $8::float8 "
-    f"WHEN s < {_B[2]} THEN $9::float8 WHEN s < {_B[3]} THEN $10::float8 ELSE $11::float8 END"
+    f"CASE WHEN s < {_STARTS[0]} THEN $7::float8 WHEN s < {_STARTS[1]} THEN $8::float8 "
+    f"WHEN s < {_STARTS[2]} THEN $9::float8 WHEN s < {_STARTS[3]} THEN $10::float8 "
+    "ELSE $11::float8 END"
 )
 # bm25's N and average length, each read once per statement (an InitPlan).
 _DOCS = "(SELECT greatest(docs, 1)::float8 FROM fts_stats)"
