@@ -96,7 +96,11 @@ async def reload(h: BotHarness) -> None:
 
 def said(cb: Any) -> str:
     """What an interaction answer says: its content, or its embeds' text."""
-    data = cb.json["data"]
+    return said_in(cb.json["data"])
+
+
+def said_in(data: dict[str, Any]) -> str:
+    """What a message body says: its content, or its embeds' text."""
     if data.get("content"):
         return str(data["content"])
     parts = []
@@ -114,10 +118,17 @@ async def ask(
     user: str = "admin",
     **context: Any,
 ) -> str:
-    _, cb = await h.answer(command, options, user=user, **context)
-    assert cb.json["type"] == CHANNEL_MESSAGE, cb.json
-    assert cb.json["data"]["flags"] == EPHEMERAL
-    return said(cb)
+    it, cb = await h.answer(command, options, user=user, **context)
+    if cb.json["type"] == DEFERRED_CHANNEL_MESSAGE:
+        # A busy machine: the answer took longer than DEFER_AFTER, so the bot deferred
+        # (privately) and followed up, as `commands.common.deliver` does.
+        assert cb.json["data"]["flags"] == EPHEMERAL
+        body = (await it.wait_followup(timeout=5.0)).json
+    else:
+        assert cb.json["type"] == CHANNEL_MESSAGE, cb.json
+        body = cb.json["data"]
+    assert body["flags"] == EPHEMERAL
+    return said_in(body)
 
 
 def channel_option(h: BotHarness, name: str, user: str = "admin") -> dict[str, Any]:
